@@ -1,0 +1,2 @@
+//! Shared helpers of the example middleboxes.
+#![forbid(unsafe_code)]

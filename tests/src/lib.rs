@@ -1,0 +1,2 @@
+//! Helpers shared by the integration suites.
+#![forbid(unsafe_code)]
