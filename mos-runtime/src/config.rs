@@ -1,0 +1,57 @@
+//! Start-up configuration: every capacity and timeout, read once. Nothing grows after start-up;
+//! when a limit is hit the runtime raises `ON_ERROR` with the limit's kind and counts it.
+
+use std::time::Duration;
+
+use crate::stream::OverlapPolicy;
+
+/// Capacities, timeouts and policies of a run (set through [`crate::RuntimeBuilder`]).
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Flow-table capacity per worker.
+    pub max_flows: usize,
+    /// Reassembly bytes per side.
+    pub buffer_size: usize,
+    /// Reassembly buffers in the pool per worker (each side takes one on its first payload and
+    /// returns it when the connection ends). Memory is reserved, not touched, until used.
+    pub buffers: usize,
+    /// Out-of-order holes a side may hold before segments creating new ones are refused.
+    pub max_holes: usize,
+    /// Which copy wins when retransmitted bytes overlap bytes already held.
+    pub overlap: OverlapPolicy,
+    /// A connection with no packet for this long ends with `EndReason::Timeout`.
+    pub idle_timeout: Duration,
+    /// When the table is full, the least recently active flow is evicted only if it has been
+    /// idle at least this long; otherwise the new flow is refused.
+    pub evict_min_idle: Duration,
+    /// Packets per receive batch (`ON_CONN_NEW_DATA` is coalesced per side per batch).
+    pub batch_size: usize,
+    /// Verify IPv4/TCP/UDP checksums; bad packets become `ON_ERROR(BadChecksum)`. Off by
+    /// default: captures taken on an end host carry offloaded (not yet computed) checksums.
+    pub verify_checksums: bool,
+    /// Resolution of the timer wheel.
+    pub timer_tick: Duration,
+    /// Whether reassembly is on for new connections.
+    pub buffering: bool,
+    /// Progress bar on stderr (only drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_flows: 1 << 16,
+            buffer_size: 64 << 10,
+            buffers: 4096,
+            max_holes: 8,
+            overlap: OverlapPolicy::default(),
+            idle_timeout: Duration::from_secs(60),
+            evict_min_idle: Duration::from_secs(10),
+            batch_size: 32,
+            verify_checksums: false,
+            timer_tick: Duration::from_millis(1),
+            buffering: true,
+            progress: true,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Connection lifecycle: creation (with the full-table policy), the coalesced
+//! `ON_CONN_NEW_DATA` of a batch, timers, and the end of a connection.
+
+use std::net::SocketAddr;
+
+use super::Worker;
+use super::conn::Conn;
+use super::dispatch::At;
+use crate::app::App;
+use crate::cx::{PacketSlot, TimerEntry, TimerKind};
+use crate::event::{Dir, EndReason, Event, Hook, Side};
+use crate::flow::FlowId;
+use crate::flow::key::FlowKey;
+use crate::tcp::TcpState;
+use crate::time::Timestamp;
+use crate::wire::PacketMeta;
+
+impl<A: App> Worker<A> {
+    /// Track a new connection for the SYN in `meta`. When the table is full, the least
+    /// recently active flow is evicted if it has been idle at least `evict_min_idle`;
+    /// otherwise `None` (the SYN becomes an orphan).
+    pub(crate) fn create_flow(&mut self, key: FlowKey, src_is_lower: bool, meta: &PacketMeta) -> Option<FlowId> {
+        let (Some(ip), Some((sport, dport))) = (meta.ip, meta.ports()) else { return None };
+        if self.table.is_full() {
+            let (oldest, last_seen) = self.table.oldest()?;
+            if self.now.saturating_since(last_seen) < self.cfg.evict_min_idle {
+                return None;
+            }
+            self.end_flow(oldest, EndReason::Evicted);
+        }
+        let conn = Conn::new(
+            SocketAddr::new(ip.src, sport),
+            SocketAddr::new(ip.dst, dport),
+            src_is_lower,
+            self.now,
+            self.cfg.max_holes,
+            self.cfg.overlap,
+            self.cfg.buffering,
+        );
+        let id = self.table.insert(key, conn, self.now).ok()?;
+        let idx = id.index();
+        if let Some(flow) = self.flows.get_mut(idx) {
+            *flow = A::Flow::default();
+        }
+        if let Some(bits) = self.enabled.get_mut(idx) {
+            *bits = A::INITIAL_ENABLED;
+        }
+        self.counters.connections += 1;
+        self.counters.peak_flows = self.counters.peak_flows.max(self.table.len() as u64);
+        let deadline = self.now.saturating_add(self.cfg.idle_timeout);
+        if let Ok(handle) = self.timers.schedule(deadline, TimerEntry { flow: id, kind: TimerKind::Idle }) {
+            if let Some(conn) = self.table.get_mut(id) {
+                conn.idle_timer = Some(handle);
+            }
+        }
+        Some(id)
+    }
+
+    /// Remember that flow `id` has a side waiting for `ON_CONN_NEW_DATA`.
+    pub(crate) fn queue_new_data(&mut self, id: FlowId) {
+        let Some(conn) = self.table.get_mut(id) else { return };
+        if conn.in_new_data_list {
+            return;
+        }
+        if self.new_data.len() == self.new_data.capacity() {
+            // Cannot happen with one entry per packet of a batch; if it ever does, deliver now
+            // rather than grow.
+            self.flush_new_data();
+        }
+        if let Some(conn) = self.table.get_mut(id) {
+            conn.in_new_data_list = true;
+            self.new_data.push(id);
+        }
+    }
+
+    /// Raise the batch's `ON_CONN_NEW_DATA`s, in the order the flows first got data.
+    pub(crate) fn flush_new_data(&mut self) {
+        let mut i = 0;
+        while i < self.new_data.len() {
+            let id = self.new_data[i];
+            i += 1;
+            self.new_data_for(id);
+        }
+        self.new_data.clear();
+    }
+
+    /// `ON_CONN_NEW_DATA` for each side of `id` with new bytes, client side first, then the
+    /// automatic consume (keeping what filters or handlers asked to keep).
+    fn new_data_for(&mut self, id: FlowId) {
+        for side in [Side::Client, Side::Server] {
+            let Some(conn) = self.table.get_mut(id) else { return };
+            conn.in_new_data_list = false;
+            let state = conn.side_mut(side);
+            if !state.new_data_pending {
+                continue;
+            }
+            state.new_data_pending = false;
+            if !state.monitoring {
+                continue;
+            }
+            state.keep_unread.set(0);
+            // The bytes in `side`'s buffer travelled towards it.
+            let dir = if side == Side::Server { Dir::ClientToServer } else { Dir::ServerToClient };
+            let at = At { event: Event::ConnNewData, hook: Hook::Rcv, side, dir, error: None };
+            let mut drop = false;
+            self.dispatch_flow(id, PacketSlot::None, &mut drop, at, A::conn_new_data_rcv);
+            if let Some(conn) = self.table.get_mut(id) {
+                let state = conn.side_mut(side);
+                let unread = state.stream.unread_len();
+                let keep = (state.keep_unread.replace(0) as usize).min(unread);
+                state.stream.consume(unread - keep);
+            }
+        }
+    }
+
+    /// Move the clock to `ts` and fire the timers due (idle timeouts, app timers).
+    pub(crate) fn advance_clock(&mut self, ts: Timestamp) {
+        if ts <= self.now {
+            return;
+        }
+        self.now = ts;
+        let fired = &mut self.fired;
+        self.timers.advance(ts, |_deadline, entry| fired.push(entry));
+        if self.fired.is_empty() {
+            return;
+        }
+        let mut i = 0;
+        while i < self.fired.len() {
+            let entry = self.fired[i];
+            i += 1;
+            self.fire(entry);
+        }
+        self.fired.clear();
+    }
+
+    fn fire(&mut self, entry: TimerEntry) {
+        let Some(conn) = self.table.get_mut(entry.flow) else { return };
+        match entry.kind {
+            TimerKind::Idle => {
+                conn.idle_timer = None;
+                let due = conn.last_seen.saturating_add(self.cfg.idle_timeout);
+                if due > self.now {
+                    // Touched since the timer was armed: re-arm lazily (no wheel work per packet).
+                    if let Ok(handle) = self.timers.schedule(due, entry) {
+                        if let Some(conn) = self.table.get_mut(entry.flow) {
+                            conn.idle_timer = Some(handle);
+                        }
+                    }
+                    return;
+                }
+                self.end_flow(entry.flow, EndReason::Timeout);
+            }
+            TimerKind::User => {
+                conn.user_timer = None;
+                let at = At { event: Event::Timeout, hook: Hook::Null, side: Side::Client, dir: Dir::ClientToServer, error: None };
+                let mut drop = false;
+                self.dispatch_flow(entry.flow, PacketSlot::None, &mut drop, at, A::timeout_null);
+            }
+        }
+    }
+
+    /// Destroy connection `id`: deliver its pending data (holes skipped: the connection will
+    /// not fill them any more), then `ON_TCP_STATE_CHANGE` (if the end changes a state) and
+    /// `ON_CONN_END` for each side at `RCV` then `SND`, then free everything.
+    pub(crate) fn end_flow(&mut self, id: FlowId, reason: EndReason) {
+        let Some(conn) = self.table.get_mut(id) else { return };
+        conn.end_reason = Some(reason);
+        let mut pending = false;
+        for state in conn.sides.iter_mut() {
+            if state.buffering && state.stream.has_region() {
+                let before = state.stream.contig_end();
+                state.stream.skip_all_holes();
+                if state.stream.contig_end() > before {
+                    state.new_data_pending = true;
+                }
+            }
+            pending |= state.new_data_pending;
+        }
+        if pending {
+            self.new_data_for(id);
+        }
+        for side in [Side::Client, Side::Server] {
+            let Some(conn) = self.table.get_mut(id) else { return };
+            let state = conn.side_mut(side);
+            let changed = !state.tcp.state.is_closed();
+            if changed {
+                state.tcp.state = TcpState::Closed;
+            }
+            let dir = if side == Side::Server { Dir::ClientToServer } else { Dir::ServerToClient };
+            for hook in [Hook::Rcv, Hook::Snd] {
+                let mut drop = false;
+                let at = |event| At { event, hook, side, dir, error: None };
+                if changed {
+                    let entry = match hook {
+                        Hook::Snd => A::tcp_state_change_snd,
+                        _ => A::tcp_state_change_rcv,
+                    };
+                    self.dispatch_flow(id, PacketSlot::None, &mut drop, at(Event::TcpStateChange), entry);
+                }
+                let entry = match hook {
+                    Hook::Snd => A::conn_end_snd,
+                    _ => A::conn_end_rcv,
+                };
+                self.dispatch_flow(id, PacketSlot::None, &mut drop, at(Event::ConnEnd), entry);
+            }
+        }
+        let Some((_, mut conn)) = self.table.remove(id) else { return };
+        for handle in [conn.user_timer.take(), conn.idle_timer.take()].into_iter().flatten() {
+            self.timers.cancel(handle);
+        }
+        for state in conn.sides.iter_mut() {
+            state.stream.release(&mut self.pool);
+        }
+        if let Some(flow) = self.flows.get_mut(id.index()) {
+            // Drop the app's state now (it may hold resources), not at slot reuse.
+            *flow = A::Flow::default();
+        }
+        self.counters.ended[reason.index()] += 1;
+    }
+}

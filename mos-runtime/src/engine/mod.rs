@@ -1,0 +1,194 @@
+//! The engine: one worker's per-packet pipeline (SPEC §2, mOS Figure 3.1).
+//!
+//! ```text
+//! frame ─ parse ─┬─ not TCP / fragment / no flow ──────────── ON_PKT_IN@NULL, ON_ORPHAN@NULL
+//!                ├─ malformed / bad checksum ───────────────── ON_ERROR@NULL
+//!                └─ TCP ─ find flow (a pure SYN creates it) ─ update sender ─ SND handlers
+//!                         ─ retransmission check ─ update receiver (state, reassembly)
+//!                         ─ RCV handlers ─ forward or drop ─ both closed? ON_CONN_END
+//! end of batch ─ ON_CONN_NEW_DATA once per side that got bytes
+//! ```
+//!
+//! A [`Worker`] owns everything one core needs — flow table, app flow states (a parallel array
+//! indexed by flow handle), per-flow handler bits, buffer pool, timer wheel, counters — all sized
+//! at construction. The per-packet path allocates nothing. The app is a type parameter, so every
+//! dispatch is a direct, inlinable call of the app's generated entry.
+
+pub(crate) mod conn;
+mod dispatch;
+mod lifecycle;
+mod packet;
+
+use std::io;
+
+use crate::app::{App, HandlerSet};
+use crate::config::Config;
+use crate::cx::TimerEntry;
+use crate::flow::FlowId;
+use crate::flow::table::FlowTable;
+use crate::flow::timer::TimerWheel;
+use crate::report::Counters;
+use crate::stream::BufferPool;
+use crate::time::Timestamp;
+use crate::wire::LinkType;
+
+use conn::Conn;
+
+/// Where forwarded packets go in inline mode.
+pub trait PacketSink: Send {
+    /// Emit one frame.
+    fn send(&mut self, ts: Timestamp, frame: &[u8], wire_len: u32, link: LinkType) -> io::Result<()>;
+    /// Flush buffered frames.
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+impl PacketSink for crate::io::PcapSink {
+    fn send(&mut self, ts: Timestamp, frame: &[u8], wire_len: u32, link: LinkType) -> io::Result<()> {
+        self.write_frame(ts, frame, wire_len, link)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        crate::io::PcapSink::flush(self)
+    }
+}
+
+/// Why a worker could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A capacity is zero or too large.
+    Capacity(String),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::Capacity(msg) => write!(f, "invalid capacity: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// One core's engine for app `A`.
+pub struct Worker<A: App> {
+    pub(crate) cfg: Config,
+    pub(crate) table: FlowTable<Conn>,
+    pub(crate) flows: Vec<A::Flow>,
+    pub(crate) enabled: Vec<HandlerSet>,
+    pub(crate) core: A::Core,
+    pub(crate) pool: BufferPool,
+    pub(crate) timers: TimerWheel<TimerEntry>,
+    /// Timers fired by the last wheel advance, handled after it (the wheel is borrowed while
+    /// firing).
+    pub(crate) fired: Vec<TimerEntry>,
+    /// Flows with a side waiting for `ON_CONN_NEW_DATA` at the end of the batch.
+    pub(crate) new_data: Vec<FlowId>,
+    pub(crate) handler_calls: Vec<u64>,
+    pub(crate) counters: Counters,
+    pub(crate) now: Timestamp,
+    pub(crate) in_batch: usize,
+    /// Inline mode: the frame is copied here so handlers may rewrite it.
+    pub(crate) scratch: Vec<u8>,
+    pub(crate) sink: Option<Box<dyn PacketSink>>,
+    pub(crate) sink_error: Option<io::Error>,
+}
+
+impl<A: App> std::fmt::Debug for Worker<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker")
+            .field("app", &A::NAME)
+            .field("flows", &self.table.len())
+            .field("now", &self.now)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Largest frame the inline scratch buffer holds.
+const MAX_FRAME: usize = 256 * 1024;
+
+impl<A: App> Worker<A> {
+    /// A worker with every structure allocated for `cfg`.
+    pub fn new(cfg: Config, sink: Option<Box<dyn PacketSink>>) -> Result<Self, BuildError> {
+        if cfg.max_flows == 0 || cfg.max_flows > (1 << 26) {
+            return Err(BuildError::Capacity(format!("max_flows = {} (1 ..= 2^26)", cfg.max_flows)));
+        }
+        if cfg.batch_size == 0 || cfg.batch_size > 4096 {
+            return Err(BuildError::Capacity(format!("batch_size = {} (1 ..= 4096)", cfg.batch_size)));
+        }
+        let table = FlowTable::new(cfg.max_flows).map_err(|e| BuildError::Capacity(e.to_string()))?;
+        let pool = BufferPool::new(cfg.buffers.max(1), cfg.buffer_size)
+            .map_err(|e| BuildError::Capacity(e.to_string()))?;
+        // Two timers per flow at most: the idle timeout and the app's.
+        let timer_capacity = cfg.max_flows * 2 + 16;
+        let timers = TimerWheel::new(timer_capacity, cfg.timer_tick, Timestamp::ZERO);
+        let mut flows = Vec::with_capacity(cfg.max_flows);
+        flows.resize_with(cfg.max_flows, A::Flow::default);
+        let handlers = A::HANDLERS.len();
+        Ok(Worker {
+            table,
+            flows,
+            enabled: vec![A::INITIAL_ENABLED; cfg.max_flows],
+            core: A::Core::default(),
+            pool,
+            timers,
+            fired: Vec::with_capacity(timer_capacity),
+            new_data: Vec::with_capacity(cfg.batch_size * 2 + 2),
+            handler_calls: vec![0; handlers],
+            counters: Counters::default(),
+            now: Timestamp::ZERO,
+            in_batch: 0,
+            scratch: if sink.is_some() { vec![0; MAX_FRAME] } else { Vec::new() },
+            sink,
+            sink_error: None,
+            cfg,
+        })
+    }
+
+    /// Process one frame. Call [`Worker::end_batch`] after every `batch_size` frames (the
+    /// driver does); [`Worker::process`] does it by itself when a batch is full.
+    pub fn process(&mut self, frame: &[u8], ts: Timestamp, wire_len: u32, link: LinkType) {
+        self.packet(frame, ts, wire_len, link);
+        self.in_batch += 1;
+        if self.in_batch >= self.cfg.batch_size {
+            self.end_batch();
+        }
+    }
+
+    /// End the current receive batch: raise the coalesced `ON_CONN_NEW_DATA`s.
+    pub fn end_batch(&mut self) {
+        self.in_batch = 0;
+        self.flush_new_data();
+    }
+
+    /// End of input: finish the batch, then end every remaining connection (`TraceEnd`), oldest
+    /// first.
+    pub fn finish(&mut self) -> io::Result<()> {
+        self.end_batch();
+        while let Some((id, _)) = self.table.oldest() {
+            self.end_flow(id, crate::event::EndReason::TraceEnd);
+        }
+        if let Some(sink) = self.sink.as_mut() {
+            if let Err(e) = sink.flush() {
+                self.sink_error.get_or_insert(e);
+            }
+        }
+        match self.sink_error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The app-wide state of this worker.
+    pub fn core(&self) -> &A::Core {
+        &self.core
+    }
+
+    /// Take the app-wide state out (end of run).
+    pub fn take_core(&mut self) -> A::Core {
+        std::mem::take(&mut self.core)
+    }
+
+    /// Connections currently tracked.
+    pub fn live_flows(&self) -> usize {
+        self.table.len()
+    }
+}

@@ -1,0 +1,1 @@
+//! Several apps on one runtime (owned by the macros work).

@@ -1,0 +1,296 @@
+//! The front door: [`Runtime::builder`] → [`RuntimeBuilder`] → [`Runtime::run`].
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::app::App;
+use crate::config::Config;
+use crate::engine::{BuildError, PacketSink, Worker};
+use crate::io::{PcapError, PcapReader};
+use crate::report::Report;
+use crate::stream::OverlapPolicy;
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum RunError {
+    /// The capture could not be opened or read.
+    Pcap(PcapError),
+    /// A configuration value is out of range.
+    Config(String),
+    /// Writing forwarded packets failed.
+    Sink(std::io::Error),
+    /// No packet source was configured.
+    NoSource,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Pcap(e) => write!(f, "{e}"),
+            RunError::Config(msg) => write!(f, "configuration: {msg}"),
+            RunError::Sink(e) => write!(f, "writing forwarded packets: {e}"),
+            RunError::NoSource => f.write_str("no packet source: call .pcap(path) or .pcap_bytes(bytes)"),
+        }
+    }
+}
+
+impl std::error::Error for RunError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RunError::Pcap(e) => Some(e),
+            RunError::Sink(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<PcapError> for RunError {
+    fn from(e: PcapError) -> Self {
+        RunError::Pcap(e)
+    }
+}
+
+impl From<BuildError> for RunError {
+    fn from(e: BuildError) -> Self {
+        RunError::Config(e.to_string())
+    }
+}
+
+enum Source {
+    File(PathBuf),
+    Memory(Vec<u8>),
+}
+
+/// Builds a [`Runtime`].
+pub struct RuntimeBuilder {
+    cfg: Config,
+    source: Option<Source>,
+    sink: Option<Box<dyn PacketSink>>,
+    cores: usize,
+}
+
+impl std::fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeBuilder").field("cfg", &self.cfg).field("cores", &self.cores).finish_non_exhaustive()
+    }
+}
+
+impl RuntimeBuilder {
+    /// Read packets from a pcap or pcapng file. Fails now if the file cannot be opened or is
+    /// not a capture.
+    pub fn pcap(mut self, path: impl AsRef<Path>) -> Result<Self, RunError> {
+        let path = path.as_ref();
+        PcapReader::open(path)?;
+        self.source = Some(Source::File(path.to_path_buf()));
+        Ok(self)
+    }
+
+    /// Replay a capture held in memory (benchmarks: no I/O in the packet loop).
+    pub fn pcap_bytes(mut self, bytes: Vec<u8>) -> Self {
+        self.source = Some(Source::Memory(bytes));
+        self
+    }
+
+    /// Inline mode: forward every packet not dropped by a handler to `sink`.
+    pub fn inline(mut self, sink: impl PacketSink + 'static) -> Self {
+        self.sink = Some(Box::new(sink));
+        self
+    }
+
+    /// Flow-table capacity per worker.
+    pub fn max_flows(mut self, n: usize) -> Self {
+        self.cfg.max_flows = n;
+        self
+    }
+
+    /// Reassembly bytes per side.
+    pub fn buffer_size(mut self, bytes: usize) -> Self {
+        self.cfg.buffer_size = bytes;
+        self
+    }
+
+    /// Reassembly buffers in the pool (sides holding data at once).
+    pub fn buffers(mut self, n: usize) -> Self {
+        self.cfg.buffers = n;
+        self
+    }
+
+    /// Out-of-order holes per side.
+    pub fn max_holes(mut self, n: usize) -> Self {
+        self.cfg.max_holes = n;
+        self
+    }
+
+    /// Overlap policy for retransmitted bytes.
+    pub fn overlap(mut self, policy: OverlapPolicy) -> Self {
+        self.cfg.overlap = policy;
+        self
+    }
+
+    /// Idle timeout of a connection.
+    pub fn idle_timeout(mut self, d: Duration) -> Self {
+        self.cfg.idle_timeout = d;
+        self
+    }
+
+    /// Minimum idle time before a flow may be evicted from a full table.
+    pub fn evict_min_idle(mut self, d: Duration) -> Self {
+        self.cfg.evict_min_idle = d;
+        self
+    }
+
+    /// Packets per receive batch.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.cfg.batch_size = n;
+        self
+    }
+
+    /// Verify checksums (bad ones become `ON_ERROR(BadChecksum)`).
+    pub fn verify_checksums(mut self, on: bool) -> Self {
+        self.cfg.verify_checksums = on;
+        self
+    }
+
+    /// Reassembly on or off for new connections.
+    pub fn buffering(mut self, on: bool) -> Self {
+        self.cfg.buffering = on;
+        self
+    }
+
+    /// Progress bar on stderr when it is a terminal.
+    pub fn progress(mut self, on: bool) -> Self {
+        self.cfg.progress = on;
+        self
+    }
+
+    /// Number of workers.
+    pub fn cores(mut self, n: usize) -> Self {
+        self.cores = n;
+        self
+    }
+
+    /// The whole configuration at once.
+    pub fn config(mut self, cfg: Config) -> Self {
+        self.cfg = cfg;
+        self
+    }
+
+    /// Check the configuration and make the runtime.
+    pub fn build(self) -> Result<Runtime, RunError> {
+        let source = self.source.ok_or(RunError::NoSource)?;
+        if self.cores != 1 {
+            return Err(RunError::Config(format!(
+                "cores({}) : this build runs one worker per runtime; multi-core offline runs are \
+                 tracked in the performance issue",
+                self.cores
+            )));
+        }
+        if self.cfg.buffer_size < 1024 {
+            return Err(RunError::Config(format!("buffer_size = {} (at least 1024)", self.cfg.buffer_size)));
+        }
+        Ok(Runtime { cfg: self.cfg, source, sink: self.sink })
+    }
+}
+
+/// A configured runtime, ready to run an app.
+pub struct Runtime {
+    cfg: Config,
+    source: Source,
+    sink: Option<Box<dyn PacketSink>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("cfg", &self.cfg).finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Start configuring a runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder { cfg: Config::default(), source: None, sink: None, cores: 1 }
+    }
+
+    /// Run app `A` over the whole input.
+    pub fn run<A: App>(self) -> Result<Report, RunError> {
+        self.run_with_core::<A>().map(|(report, _)| report)
+    }
+
+    /// Run app `A` and also return its merged `#[core_state]`.
+    pub fn run_with_core<A: App>(self) -> Result<(Report, A::Core), RunError> {
+        self.run_init::<A>(A::Core::default())
+    }
+
+    /// Run app `A` with an initial `#[core_state]` (configuration the app's handlers read),
+    /// returning the report and the final state.
+    pub fn run_init<A: App>(self, core: A::Core) -> Result<(Report, A::Core), RunError> {
+        let Runtime { cfg, source, sink } = self;
+        let progress = cfg.progress && std::io::stderr().is_terminal();
+        let mut reader = match source {
+            Source::File(path) => PcapReader::open(&path)?,
+            Source::Memory(bytes) => PcapReader::from_bytes(bytes)?,
+        };
+        let mut worker = Worker::<A>::new(cfg, sink)?;
+        worker.core = core;
+        let started = Instant::now();
+        let mut bar = Progress::new(progress);
+        let read_result = loop {
+            match reader.next_frame() {
+                Ok(Some(frame)) => {
+                    worker.process(frame.data, frame.ts, frame.wire_len, frame.link);
+                    bar.tick(&worker);
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        let finish = worker.finish();
+        bar.done();
+        read_result?;
+        finish.map_err(RunError::Sink)?;
+        let names: Vec<&str> = A::HANDLERS.iter().map(|h| h.name).collect();
+        let report = Report::build(A::NAME, &worker.counters, &names, &worker.handler_calls, 1, started.elapsed());
+        Ok((report, worker.take_core()))
+    }
+}
+
+/// A one-line progress display on stderr, redrawn at most every 200 ms.
+struct Progress {
+    on: bool,
+    packets: u64,
+    last: Instant,
+    start: Instant,
+}
+
+impl Progress {
+    fn new(on: bool) -> Self {
+        let now = Instant::now();
+        Progress { on, packets: 0, last: now, start: now }
+    }
+
+    #[inline(always)]
+    fn tick<A: App>(&mut self, worker: &Worker<A>) {
+        if !self.on {
+            return;
+        }
+        self.packets += 1;
+        if self.packets % 65_536 != 0 || self.last.elapsed() < Duration::from_millis(200) {
+            return;
+        }
+        self.last = Instant::now();
+        let secs = self.start.elapsed().as_secs_f64().max(1e-9);
+        eprint!(
+            "\r{} packets  {} flows  {:.2} Mpps ",
+            self.packets,
+            worker.live_flows(),
+            self.packets as f64 / secs / 1e6
+        );
+    }
+
+    fn done(&self) {
+        if self.on && self.packets >= 65_536 {
+            eprintln!();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! An app subscribed to every (event, hook) pair that writes one line per dispatch, so tests
+//! can compare the exact event sequence with a snapshot.
+//!
+//! Line format: `EVENT@HOOK side dir detail`, e.g. `ON_CONN_START@SND client c2s`,
+//! `ON_TCP_STATE_CHANGE@RCV server c2s SYN_RCVD`, `ON_CONN_NEW_DATA@RCV server c2s 26 "GET /…"`,
+//! `ON_ORPHAN@NULL no_connection`.
+
+use mos_runtime::prelude::*;
+use mos_runtime::{CoreState, Subscriptions};
+
+/// The recorder app.
+#[derive(Debug)]
+pub struct Recorder;
+
+/// Lines recorded so far.
+#[derive(Debug, Default)]
+pub struct Log {
+    pub lines: Vec<String>,
+}
+
+impl CoreState for Log {
+    fn merge(&mut self, other: Self) {
+        self.lines.extend(other.lines);
+    }
+}
+
+fn dir(d: Dir) -> &'static str {
+    match d {
+        Dir::ClientToServer => "c2s",
+        Dir::ServerToClient => "s2c",
+    }
+}
+
+fn flow_line(cx: &Cx<'_, (), Log>) -> String {
+    let mut line = format!("{}@{} {} {}", cx.event(), cx.hook(), cx.side(), dir(cx.dir()));
+    match cx.event() {
+        Event::TcpStateChange => line.push_str(&format!(" {}", cx.tcp_state(cx.side()))),
+        Event::ConnNewData => {
+            let data = cx.peek(cx.side());
+            let shown: String = String::from_utf8_lossy(&data[..data.len().min(16)]).escape_debug().collect();
+            line.push_str(&format!(" {} \"{shown}\"", data.len()));
+        }
+        Event::Error => line.push_str(&format!(" {}", cx.error_kind().map_or("?", |k| k.name()))),
+        Event::ConnEnd => line.push_str(&format!(" {}", cx.end_reason().map_or("?", |r| r.name()))),
+        Event::PktIn | Event::Rexmit => {
+            if let Some(p) = cx.packet() {
+                let payload = p.payload().len();
+                if payload > 0 {
+                    line.push_str(&format!(" len={payload}"));
+                }
+            }
+        }
+        _ => {}
+    }
+    line
+}
+
+fn packet_line(cx: &PacketCx<'_, Log>) -> String {
+    let mut line = format!("{}@NULL", cx.event());
+    if let Some(r) = cx.orphan_reason() {
+        line.push_str(&format!(" {r}"));
+    }
+    if let Some(k) = cx.error_kind() {
+        line.push_str(&format!(" {k}"));
+    }
+    line
+}
+
+macro_rules! record_flow {
+    ($($name:ident),* $(,)?) => {
+        $(fn $name(cx: &mut Cx<'_, (), Log>) {
+            let line = flow_line(cx);
+            cx.core_mut().lines.push(line);
+        })*
+    };
+}
+
+impl App for Recorder {
+    type Flow = ();
+    type Core = Log;
+    const NAME: &'static str = "recorder";
+    const SUBSCRIPTIONS: Subscriptions = Subscriptions::ALL;
+
+    record_flow!(
+        pkt_in_snd,
+        pkt_in_rcv,
+        conn_start_snd,
+        conn_start_rcv,
+        tcp_state_change_snd,
+        tcp_state_change_rcv,
+        rexmit_rcv,
+        conn_new_data_rcv,
+        conn_end_snd,
+        conn_end_rcv,
+        error_rcv,
+        timeout_null,
+    );
+
+    fn pkt_in_null(cx: &mut PacketCx<'_, Log>) {
+        let line = packet_line(cx);
+        cx.core_mut().lines.push(line);
+    }
+
+    fn orphan_null(cx: &mut PacketCx<'_, Log>) {
+        let line = packet_line(cx);
+        cx.core_mut().lines.push(line);
+    }
+
+    fn error_null(cx: &mut PacketCx<'_, Log>) {
+        let line = packet_line(cx);
+        cx.core_mut().lines.push(line);
+    }
+}
