@@ -25,6 +25,15 @@ const ERRNO_NAMES: &str = "EPERM|ENOENT|EIO|ENXIO|E2BIG|EAGAIN|ENOMEM|EFAULT|EBU
                            EINVAL|ENOSPC|ERANGE|ENOSYS|ENOTSUP|EOPNOTSUPP|EALREADY|ENOEXEC|\
                            ENOBUFS|ETIMEDOUT|EPROTO|ECANCELED";
 
+/// The DPDK headers whose declarations are bound (wrapper.h includes them), as path tails.
+/// `rte_build_config` and `rte_config` hold the build's limits (RTE_MAX_LCORE,
+/// RTE_PKTMBUF_HEADROOM, ...), `rte_log` the log-level controls, and the `*_core` and
+/// `generic/` ones what their public header moved there.
+const DPDK_HEADERS: &str = "rte_build_config|rte_config|rte_bus_vdev|rte_cycles|\
+                            generic/rte_cycles|rte_eal|rte_errno|rte_ethdev|rte_ether|\
+                            rte_launch|rte_lcore|rte_log|rte_mbuf|rte_mbuf_core|rte_mbuf_ptype|\
+                            rte_mempool|rte_ring|rte_ring_core|rte_version";
+
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let out_dir =
@@ -127,13 +136,12 @@ fn generate_bindings(dpdk: &Dpdk, csrc: &Path, out_dir: &Path) {
         .clang_arg(format!("-I{}", csrc.display()))
         .rust_target(rust_target)
         .rust_edition(bindgen::RustEdition::Edition2024)
-        // Only DPDK's own names (and the shim's, for the signature check in lib.rs): the
-        // headers pull in much of libc, which callers must not get from here.
-        .allowlist_function("rte_.*|mos_.*")
-        .allowlist_type("rte_.*")
-        .allowlist_var(format!(
-            "RTE_.*|E_RTE_.*|RING_F_.*|SOCKET_ID_ANY|LCORE_ID_ANY|{ERRNO_NAMES}"
-        ))
+        // Only what the headers named in wrapper.h declare (and what that refers to), not the
+        // rest of DPDK (rte_flow alone would triple the bindings) or of libc.
+        .allowlist_file(format!(".*/({DPDK_HEADERS})\\.h"))
+        .allowlist_file(".*/shim\\.h")
+        // Constants used with those APIs but defined elsewhere, and the errno values they return.
+        .allowlist_var(format!("SOCKET_ID_ANY|{ERRNO_NAMES}"))
         // The offload/RSS/mbuf flags are function-like macros (`RTE_BIT64(n)`), which bindgen's
         // own evaluator skips; clang evaluates them instead.
         .clang_macro_fallback()
@@ -142,8 +150,6 @@ fn generate_bindings(dpdk: &Dpdk, csrc: &Path, out_dir: &Path) {
         .prepend_enum_name(false)
         // Configuration structs (rte_eth_conf, ...) are meant to be zero-initialised.
         .derive_default(true)
-        // A packed bitfield member defeats derive(Debug) here (E0277); nothing else needs a fix.
-        .no_debug("rte_flow_item_gtp_psc")
         // Edition 2024 wants each unsafe operation in its own block, also in generated code.
         .wrap_unsafe_ops(true)
         .layout_tests(true)

@@ -1,6 +1,8 @@
 /*
  * What bindgen sees: the DPDK headers the mos runtime uses, plus the shim's declarations
  * (bound only to check the hand-written Rust declarations in src/lib.rs against them).
+ * build.rs binds only what these files declare (DPDK_HEADERS there): a header added here
+ * must be added there too.
  * rte_config.h comes first, as DPDK's own `-include rte_config.h` cflag would put it.
  * Protocol headers (rte_ip.h, rte_tcp.h, ...) are left out on purpose: mos parses packets
  * in Rust.
@@ -14,6 +16,7 @@
 #include <rte_ethdev.h>
 #include <rte_ether.h>
 #include <rte_launch.h>
+#include <rte_log.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>

@@ -13,14 +13,17 @@
 //!   driver is a plugin that pkg-config does not list, but `rte_vdev_init` lives there).
 //!   Without DPDK the build stops with one message naming the packages to install.
 //! - The generated bindings (in `$OUT_DIR`, never checked in: they follow the installed
-//!   headers) are re-exported at the crate root. They are limited to DPDK's own names:
-//!   functions and types `rte_*`, constants `RTE_*` (including the function-like flag
-//!   macros such as `RTE_ETH_RX_OFFLOAD_*` and `RTE_MBUF_F_*`, evaluated by clang),
-//!   `E_RTE_*`, the ring flags `RING_F_*`, `SOCKET_ID_ANY`, `LCORE_ID_ANY`, and the errno values DPDK returns
-//!   (`ENOENT`, `EINVAL`, `ENOTSUP`, ...). Enumerators appear under their C names
-//!   (`RTE_ETH_MQ_RX_RSS`); structs implement `Default` (all zeroes), as DPDK's configuration
-//!   structs expect. bindgen's layout checks (`rte_mbuf` is 128 bytes, align 64, ...) run at
-//!   compile time.
+//!   headers) are re-exported at the crate root. They hold what the headers in `wrapper.h`
+//!   declare (EAL, lcores and launch, ethdev, mbuf, mempool, ring, vdev bus, errno, cycles,
+//!   ether, log, version, build config) and the types those refer to, and nothing else of
+//!   DPDK (`rte_flow` alone would triple them) or of libc. Names are C's: `rte_*` functions
+//!   and types, `RTE_*` constants, including the function-like flag macros, evaluated by
+//!   clang: `RTE_MBUF_F_*`, `RTE_ETH_RX_OFFLOAD_*`, `RTE_ETH_TX_OFFLOAD_*` and `RTE_ETH_RSS_*`
+//!   are `u64` like the fields they go into; `RING_F_*`, `MEMPOOL_F_*`, `LCORE_ID_ANY`,
+//!   `SOCKET_ID_ANY`, and the errno values DPDK returns negated (`ENOENT`, `EINVAL`,
+//!   `ENOTSUP`, ...) as `i32`. Enumerators appear under their C names (`RTE_ETH_MQ_RX_RSS`);
+//!   structs implement `Default` (all zeroes), as DPDK's configuration structs expect.
+//!   bindgen's layout checks (`rte_mbuf` is 128 bytes, align 64, ...) run at compile time.
 //! - The `mos_*` functions below wrap DPDK's inline hot-path functions and its per-thread
 //!   variables (`rte_errno`, the lcore id), which have no symbol to link to. Their Rust
 //!   declarations are checked at compile time against `csrc/shim.h` (bindgen parses it too),
@@ -43,10 +46,10 @@
 //! - `rte_eal_init` succeeds once per process, ever (a second call fails with `EALREADY`, even
 //!   after `rte_eal_cleanup`). Keep the EAL in a process-wide once-cell; in tests, share it
 //!   between all tests of a binary and hot-plug a uniquely named vdev per test.
-//! - EAL flags proven on machines without hugepages or NICs:
-//!   `-l 0 --no-huge -m 256 --no-pci --no-shconf --no-telemetry` (`--no-shconf` is what lets
-//!   several DPDK processes run at once), with ports from `rte_vdev_init("net_pcap7",
-//!   "rx_pcap=IN,tx_pcap=OUT")`, `net_ring` or `net_null`.
+//! - EAL flags proven on machines without hugepages or NICs (this crate's tests use them):
+//!   `-l 0 --no-huge -m 256 --no-pci --no-shconf --no-telemetry --log-level=*:warning`
+//!   (`--no-shconf` is what lets several DPDK processes run at once), with ports from
+//!   `rte_vdev_init("net_pcap7", "rx_pcap=IN,tx_pcap=OUT")`, `net_ring` or `net_null`.
 //! - `rte_eal_init` pins the calling thread to the main lcore's CPU. Other threads get
 //!   [`mos_rte_lcore_id`] `==` [`LCORE_ID_ANY`]; they may still rx/tx and allocate mbufs
 //!   (without a per-lcore mempool cache).
@@ -75,6 +78,7 @@ mod bindings {
         clippy::all,
         clippy::pedantic,
         clippy::unwrap_used,
+        clippy::undocumented_unsafe_blocks,
         rustdoc::all,
         reason = "generated from DPDK's C headers; names and shapes follow C"
     )]
@@ -318,4 +322,47 @@ shim! {
     /// # Safety
     /// None beyond FFI.
     pub fn mos_rte_rdtsc() -> u64;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_macros_are_u64_at_their_documented_bits() {
+        let rx: u64 = RTE_MBUF_F_RX_RSS_HASH;
+        assert_eq!(rx, 1 << 1);
+        assert_eq!(RTE_MBUF_F_TX_IPV4, 1 << 55);
+        assert_eq!(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM, 1 << 1);
+        assert_eq!(RTE_ETH_TX_OFFLOAD_TCP_CKSUM, 1 << 3);
+        // Bit 63 would be an i64 without the FlagWidths callback in build.rs.
+        assert_eq!(RTE_ETH_RSS_L3_SRC_ONLY, 1 << 63);
+        assert_eq!(
+            RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP,
+            (1 << 2) | (1 << 4)
+        );
+        // Redirection-table sizes are sizes, not flags.
+        let reta: u32 = RTE_ETH_RSS_RETA_SIZE_512;
+        assert_eq!(reta, 512);
+    }
+
+    #[test]
+    fn plain_constants_keep_their_c_values() {
+        let (enoent, enotsup): (i32, i32) = (ENOENT, ENOTSUP);
+        assert_eq!((enoent, enotsup, EOPNOTSUPP), (2, 95, 95));
+        assert_eq!(LCORE_ID_ANY, u32::MAX);
+        assert_eq!(SOCKET_ID_ANY, -1);
+        assert_eq!(RTE_MBUF_DEFAULT_BUF_SIZE, 2048 + RTE_PKTMBUF_HEADROOM);
+        assert_eq!(RTE_ETH_MQ_RX_RSS, 1);
+    }
+
+    #[test]
+    fn core_structs_have_dpdks_layout() {
+        assert_eq!(size_of::<rte_mbuf>(), 128);
+        assert_eq!(align_of::<rte_mbuf>(), 64);
+        assert_eq!(size_of::<rte_ether_addr>(), 6);
+        // Zeroed configuration is what DPDK's examples start from.
+        let conf = rte_eth_conf::default();
+        assert_eq!((conf.rxmode.offloads, conf.txmode.offloads), (0, 0));
+    }
 }

@@ -7,6 +7,10 @@
 
 use std::fmt;
 
+/// The built-in events' names, for messages.
+pub const BUILTIN_LIST: &str =
+    "ON_PKT_IN, ON_CONN_START, ON_TCP_STATE_CHANGE, ON_REXMIT, ON_CONN_NEW_DATA, ON_CONN_END, ON_ORPHAN, ON_ERROR, ON_TIMEOUT";
+
 /// A built-in event.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub enum Builtin {
@@ -215,20 +219,29 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
         .map(|(_, c)| c)
 }
 
-/// Plain Levenshtein distance over bytes (names are ASCII identifiers).
+/// Edit distance counting an adjacent transposition as one edit (optimal string alignment):
+/// `scpoe` is one typo away from `scope`. Names are ASCII identifiers.
 fn levenshtein(a: &str, b: &str) -> usize {
-    let b = b.as_bytes();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.bytes().enumerate() {
-        cur[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let width = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * width];
+    for (i, row) in d.chunks_mut(width).enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * width + j] + 1).min(d[i * width + j - 1] + 1).min(d[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * width + j - 2] + 1);
+            }
+            d[i * width + j] = best;
+        }
+    }
+    d[a.len() * width + b.len()]
 }
 
 #[cfg(test)]
@@ -268,6 +281,8 @@ mod tests {
         assert_eq!(did_you_mean("on_orphan", all), Some("ON_ORPHAN"));
         assert_eq!(did_you_mean("HttpRequest", all), None);
         assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(levenshtein("scpoe", "scope"), 1);
+        assert_eq!(did_you_mean("scpoe", ["scope"]), Some("scope"));
     }
 
     #[test]

@@ -28,16 +28,17 @@ impl Ctxt {
         self.syn_error(syn::Error::new_spanned(tokens.into_token_stream(), msg));
     }
 
-    /// Report `msg` at one span.
-    pub fn error_at<M: Display>(&self, span: proc_macro2::Span, msg: M) {
-        self.syn_error(syn::Error::new(span, msg));
-    }
-
     /// Report an error built elsewhere (a `syn` parse error keeps its own span).
     pub fn syn_error(&self, err: syn::Error) {
         if let Some(errors) = self.errors.borrow_mut().as_mut() {
             errors.push(err);
         }
+    }
+
+    /// How many errors were reported so far (a parser compares counts to know whether the item
+    /// it just parsed was malformed, and then skips follow-up errors about it).
+    pub fn error_count(&self) -> usize {
+        self.errors.borrow().as_ref().map_or(0, Vec::len)
     }
 
     /// Whether anything was reported so far.

@@ -1,4 +1,37 @@
-//! mos runtime (architecture essay to be completed with the engine).
+//! # mos runtime
+//!
+//! The runtime of mos, a Rust framework for stateful, event-driven middleboxes in the style of
+//! mOS (KAIST, NSDI 2017). An app is a set of `<event, handler>` pairs compiled by
+//! `#[mos_runtime::app]` into an implementation of [`App`]: one straight-line function per
+//! (built-in event, hook). This crate feeds packets through flow tracking, both endpoints' TCP
+//! state machines and per-side reassembly, and calls those functions in mOS's order.
+//!
+//! ## Layers (bottom up)
+//! - [`wire`]: zero-copy parsing of frames into a compact [`wire::PacketMeta`] (offsets and
+//!   header fields; the bytes stay where they are). [`io`]: pcap/pcapng reading and writing.
+//! - [`flow`]: the fixed-capacity flow table (symmetric 5-tuple keys, generational handles, an
+//!   LRU list for eviction) and the timer wheel (idle timeouts, app timers).
+//! - [`tcp`]: sequence arithmetic and the per-endpoint emulated state machine.
+//!   [`stream`]: per-side receive buffers — a linear buffer per side drawn lazily from a
+//!   preallocated pool, a bounded out-of-order assembler, overlap policies with conflict
+//!   detection, gap skipping.
+//! - [`engine`]: the per-packet pipeline of one worker ([`Worker`]), raising events through
+//!   [`App`]'s entries with a [`Cx`] built on the stack.
+//! - [`runtime`]: the builder and the run loop; [`report`]: the statistics of a run.
+//!
+//! ## Rules of the hot path
+//! Everything a worker needs is allocated when it is built: flow table, app flow states,
+//! handler bits, buffer pool, timer wheel, the pending-`ON_CONN_NEW_DATA` list. Processing a
+//! packet allocates nothing (a test proves it with a counting allocator on real captures).
+//! Limits are visible: when one is hit the runtime raises `ON_ERROR` with the limit's
+//! [`ErrorKind`] and counts it; it never grows, never panics on input.
+//!
+//! ## Time
+//! Offline runs use packet timestamps as the clock, so idle timeouts and app timers fire at
+//! the same packet on every run.
+//!
+//! ## Unsafe
+//! None outside the DPDK I/O module (feature `dpdk`), where FFI requires it.
 #![deny(unsafe_code)]
 
 pub mod app;
@@ -10,11 +43,13 @@ pub mod flow;
 pub mod graph;
 pub mod io;
 mod multi;
+pub mod proto;
 pub mod report;
 pub mod runtime;
 pub mod stream;
 pub mod tcp;
 pub mod time;
+pub mod ude;
 pub mod wire;
 
 #[doc(hidden)]
@@ -27,7 +62,7 @@ pub use event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
 pub use config::Config;
 pub use engine::{PacketSink, Worker};
 pub use io::PcapSink;
-pub use mos_macros::app;
+pub use mos_macros::{app, core_state, event, flow_state, on};
 pub use report::Report;
 pub use runtime::{RunError, Runtime, RuntimeBuilder};
 pub use stream::OverlapPolicy;

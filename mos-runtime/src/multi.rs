@@ -1,1 +1,229 @@
-//! Several apps on one runtime (owned by the macros work).
+//! Several apps on one runtime: `run::<(A, B)>()` (mOS's several monitoring sockets on a flow).
+//!
+//! `(A, B)` is itself an [`App`]: its flow state is `(A::Flow, B::Flow)` and its core state
+//! `(A::Core, B::Core)`, so each app keeps its own state in the same preallocated slot. Each
+//! dispatch entry of the pair builds, one after the other, a context for `A` and one for `B`
+//! that borrow their half of the state and share the engine's (connection, buffers, timers,
+//! packet); nothing is allocated and every call is still static. Nest pairs for more apps:
+//! `((A, B), C)`.
+//!
+//! Handler ids: `B`'s handlers come after `A`'s in the runtime's per-flow enable bits and call
+//! counters (`handler_base` is offset by `A::HANDLERS.len()`), so `cx.disable(handlers::x)` in
+//! either app switches its own handler; at most [`MAX_HANDLERS`] in total.
+//!
+//! Order (mOS §1.7, a chain of middleboxes between client and server): for a packet travelling
+//! client→server, `A` then `B` at every hook; server→client, `B` then `A`. Flow-less events
+//! (`ON_ORPHAN`, `NULL`-hook errors) go to `A` then `B`.
+//!
+//! Scope: a connection is tracked when it is in scope of either app, and then both apps see it
+//! (the pair's `in_scope` is the `or` of the two).
+
+use crate::app::{App, CoreState, HandlerInfo, HandlerSet, MAX_HANDLERS, Subscriptions};
+use crate::cx::{Cx, FilterCx, FlowEnv, PacketCx, PacketEnv, PacketSlot};
+use crate::event::{Dir, Hook};
+use crate::wire::Packet;
+
+impl<A: CoreState, B: CoreState> CoreState for (A, B) {
+    fn merge(&mut self, other: Self) {
+        self.0.merge(other.0);
+        self.1.merge(other.1);
+    }
+}
+
+/// A placeholder entry for the fixed-capacity handler table.
+const NO_HANDLER: HandlerInfo = HandlerInfo { name: "", event: "", hook: Hook::Null, per_flow: false };
+
+/// `a` followed by `b`, in a table of [`MAX_HANDLERS`] entries; the length is returned too.
+/// Panics at compile time (it is only used in constants) if the apps have too many handlers.
+const fn concat_handlers(a: &[HandlerInfo], b: &[HandlerInfo]) -> ([HandlerInfo; MAX_HANDLERS], usize) {
+    let len = a.len() + b.len();
+    if len > MAX_HANDLERS {
+        panic!("the apps of a run have more than 128 handlers in total (one enable bit each)");
+    }
+    let mut table = [NO_HANDLER; MAX_HANDLERS];
+    let mut i = 0;
+    while i < a.len() {
+        table[i] = a[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < b.len() {
+        table[a.len() + j] = b[j];
+        j += 1;
+    }
+    (table, len)
+}
+
+/// The bits of `set` below `n`.
+const fn low_bits(set: HandlerSet, n: usize) -> HandlerSet {
+    if n >= MAX_HANDLERS { set } else { set & ((1u128 << n) - 1) }
+}
+
+/// Helper holding the pair's handler table (a generic `const` cannot be an array of computed
+/// length, so the table is fixed-size and sliced).
+struct Table<A, B>(A, B);
+
+impl<A: App, B: App> Table<A, B> {
+    const BUILT: ([HandlerInfo; MAX_HANDLERS], usize) = concat_handlers(A::HANDLERS, B::HANDLERS);
+    const HANDLERS: &'static [HandlerInfo] = Self::BUILT.0.split_at(Self::BUILT.1).0;
+}
+
+/// A context for one app of the pair, reborrowing the shared engine state of `env`.
+#[inline(always)]
+fn reborrow_env<'b>(env: &'b mut FlowEnv<'_>) -> FlowEnv<'b> {
+    FlowEnv {
+        conn: &mut *env.conn,
+        flow_id: env.flow_id,
+        pool: &mut *env.pool,
+        timers: &mut *env.timers,
+        handler_calls: &mut *env.handler_calls,
+        packet: reborrow_packet(&mut env.packet),
+        drop: &mut *env.drop,
+        event: env.event,
+        hook: env.hook,
+        side: env.side,
+        dir: env.dir,
+        error: env.error,
+        now: env.now,
+        inline: env.inline,
+    }
+}
+
+#[inline(always)]
+fn reborrow_packet<'b>(slot: &'b mut PacketSlot<'_>) -> PacketSlot<'b> {
+    match slot {
+        PacketSlot::None => PacketSlot::None,
+        PacketSlot::Shared { meta, data } => PacketSlot::Shared { meta, data },
+        PacketSlot::Owned { meta, data } => PacketSlot::Owned { meta: &mut **meta, data: &mut **data },
+        PacketSlot::Raw { data } => PacketSlot::Raw { data },
+    }
+}
+
+/// Run `entry` of the first app of the pair on `cx`.
+#[inline(always)]
+fn first<FA, FB, CA, CB>(cx: &mut Cx<'_, (FA, FB), (CA, CB)>, entry: impl FnOnce(&mut Cx<'_, FA, CA>)) {
+    let inner = &mut cx.0;
+    let mut sub = Cx(FilterCx {
+        flow: &mut inner.flow.0,
+        core: &mut inner.core.0,
+        enabled: &mut *inner.enabled,
+        handler_base: inner.handler_base,
+        env: reborrow_env(&mut inner.env),
+    });
+    entry(&mut sub);
+}
+
+/// Run `entry` of the second app of the pair on `cx`; its handlers start at bit `offset`.
+#[inline(always)]
+fn second<FA, FB, CA, CB>(cx: &mut Cx<'_, (FA, FB), (CA, CB)>, offset: u32, entry: impl FnOnce(&mut Cx<'_, FB, CB>)) {
+    let inner = &mut cx.0;
+    let mut sub = Cx(FilterCx {
+        flow: &mut inner.flow.1,
+        core: &mut inner.core.1,
+        enabled: &mut *inner.enabled,
+        handler_base: inner.handler_base.saturating_add(offset),
+        env: reborrow_env(&mut inner.env),
+    });
+    entry(&mut sub);
+}
+
+#[inline(always)]
+fn reborrow_packet_env<'b>(env: &'b mut PacketEnv<'_>, offset: u32) -> PacketEnv<'b> {
+    PacketEnv {
+        packet: reborrow_packet(&mut env.packet),
+        drop: &mut *env.drop,
+        handler_calls: &mut *env.handler_calls,
+        handler_base: env.handler_base.saturating_add(offset),
+        event: env.event,
+        error: env.error,
+        orphan: env.orphan,
+        now: env.now,
+        inline: env.inline,
+    }
+}
+
+/// One flow entry of the pair: both apps, in chain order for the packet's direction.
+macro_rules! flow_entry {
+    ($name:ident) => {
+        #[inline(always)]
+        fn $name(cx: &mut Cx<'_, Self::Flow, Self::Core>) {
+            if !(A::SUBSCRIPTIONS.union(B::SUBSCRIPTIONS).0 != 0) {
+                return;
+            }
+            let offset = Self::OFFSET;
+            match cx.dir() {
+                Dir::ClientToServer => {
+                    first(cx, A::$name);
+                    second(cx, offset, B::$name);
+                }
+                Dir::ServerToClient => {
+                    second(cx, offset, B::$name);
+                    first(cx, A::$name);
+                }
+            }
+        }
+    };
+}
+
+/// One flow-less entry of the pair: `A` then `B`.
+macro_rules! packet_entry {
+    ($name:ident) => {
+        #[inline(always)]
+        fn $name(cx: &mut PacketCx<'_, Self::Core>) {
+            {
+                let mut sub = PacketCx { core: &mut cx.core.0, env: reborrow_packet_env(&mut cx.env, 0) };
+                A::$name(&mut sub);
+            }
+            let mut sub = PacketCx { core: &mut cx.core.1, env: reborrow_packet_env(&mut cx.env, Self::OFFSET) };
+            B::$name(&mut sub);
+        }
+    };
+}
+
+/// Constants of the pair that are not part of [`App`].
+trait PairConsts {
+    /// Bit offset of the second app's handlers.
+    const OFFSET: u32;
+}
+
+impl<A: App, B: App> PairConsts for (A, B) {
+    const OFFSET: u32 = A::HANDLERS.len() as u32;
+}
+
+impl<A: App, B: App> App for (A, B) {
+    type Flow = (A::Flow, B::Flow);
+    type Core = (A::Core, B::Core);
+
+    const NAME: &'static str = "multi";
+    const HANDLERS: &'static [HandlerInfo] = Table::<A, B>::HANDLERS;
+    const INITIAL_ENABLED: HandlerSet = {
+        let n = A::HANDLERS.len();
+        let b = match B::INITIAL_ENABLED.checked_shl(n as u32) {
+            Some(b) => b,
+            None => 0,
+        };
+        low_bits(A::INITIAL_ENABLED, n) | b
+    };
+    const SUBSCRIPTIONS: Subscriptions = A::SUBSCRIPTIONS.union(B::SUBSCRIPTIONS);
+
+    #[inline(always)]
+    fn in_scope(syn: &Packet<'_>) -> bool {
+        A::in_scope(syn) || B::in_scope(syn)
+    }
+
+    flow_entry!(pkt_in_snd);
+    flow_entry!(pkt_in_rcv);
+    packet_entry!(pkt_in_null);
+    flow_entry!(conn_start_snd);
+    flow_entry!(conn_start_rcv);
+    flow_entry!(tcp_state_change_snd);
+    flow_entry!(tcp_state_change_rcv);
+    flow_entry!(rexmit_rcv);
+    flow_entry!(conn_new_data_rcv);
+    flow_entry!(conn_end_snd);
+    flow_entry!(conn_end_rcv);
+    packet_entry!(orphan_null);
+    flow_entry!(error_rcv);
+    packet_entry!(error_null);
+    flow_entry!(timeout_null);
+}

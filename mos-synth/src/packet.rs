@@ -330,7 +330,7 @@ pub fn tcp_frame(
     tcp.urgent_pointer = seg.urgent;
     if tcp.syn {
         // Linux's layout: MSS, SACK-permitted, NOP, window scale (12 bytes with both).
-        let mut opts = [TcpOptionElement::Noop; 5];
+        let mut opts = [const { TcpOptionElement::Noop }; 5];
         let mut n = 0;
         if let Some(mss) = seg.options.mss {
             opts[n] = TcpOptionElement::MaximumSegmentSize(mss);
@@ -601,11 +601,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out.len(), ETHERNET_MIN_FRAME);
-        let p = SlicedPacket::from_ethernet(&out).unwrap();
-        let Some(TransportSlice::Udp(u)) = &p.transport else {
-            panic!("not udp")
-        };
-        assert_eq!(u.payload(), b"q");
+        {
+            let p = SlicedPacket::from_ethernet(&out).unwrap();
+            let Some(TransportSlice::Udp(u)) = &p.transport else {
+                panic!("not udp")
+            };
+            assert_eq!(u.payload(), b"q");
+        }
 
         icmp_echo_frame(
             &mut out,
@@ -619,8 +621,10 @@ mod tests {
             b"abcdefgh",
         )
         .unwrap();
-        let p = SlicedPacket::from_ethernet(&out).unwrap();
-        assert!(matches!(p.transport, Some(TransportSlice::Icmpv6(_))));
+        assert!(matches!(
+            SlicedPacket::from_ethernet(&out).unwrap().transport,
+            Some(TransportSlice::Icmpv6(_))
+        ));
 
         arp_frame(
             &mut out,

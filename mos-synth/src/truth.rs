@@ -312,6 +312,7 @@ pub struct ConnTracker {
     synack: bool,
     rst: bool,
     end_reason: Option<&'static str>,
+    ended: Option<Timestamp>,
     start: Timestamp,
     last: Timestamp,
     dirs: [Direction; 2],
@@ -333,6 +334,7 @@ impl ConnTracker {
             synack: false,
             rst: false,
             end_reason: None,
+            ended: None,
             start: Timestamp::default(),
             last: Timestamp::default(),
             dirs: [Direction::default(), Direction::default()],
@@ -351,6 +353,7 @@ impl ConnTracker {
         self.synack = false;
         self.rst = false;
         self.end_reason = None;
+        self.ended = None;
         self.start = Timestamp::default();
         self.last = Timestamp::default();
         for d in &mut self.dirs {
@@ -419,11 +422,23 @@ impl ConnTracker {
         }
         if flags.contains(TcpFlags::RST) {
             self.rst = true;
-            self.end_reason.get_or_insert("rst");
+            self.end("rst", ts);
         }
         if self.dirs[0].fin && self.dirs[1].fin {
-            self.end_reason.get_or_insert("fin");
+            self.end("fin", ts);
         }
+    }
+
+    fn end(&mut self, reason: &'static str, ts: Timestamp) {
+        if self.end_reason.is_none() {
+            self.end_reason = Some(reason);
+            self.ended = Some(ts);
+        }
+    }
+
+    /// When the connection ended (first RST, or the second FIN), if it did.
+    pub fn ended_at(&self) -> Option<Timestamp> {
+        self.ended
     }
 
     /// Adds an HTTP request the generator sent (when streams are not scanned).

@@ -73,8 +73,6 @@ pub struct EventDef {
     pub ident: Ident,
     /// Declared on a handler fn rather than a struct.
     pub anonymous: bool,
-    /// The struct's visibility (library events must be `pub`).
-    pub vis: Visibility,
     /// `base = ..`; `None` if missing (already reported).
     pub base: Option<EventRef>,
     /// `filter = ..`.
@@ -85,6 +83,8 @@ pub struct EventDef {
     pub attr: Attribute,
     /// Position among events and handlers (declaration order of the graph).
     pub decl: usize,
+    /// The attribute had errors already reported (no "missing key" follow-ups).
+    pub malformed: bool,
 }
 
 /// A hook as written.
@@ -111,6 +111,8 @@ pub struct HandlerDef {
     pub attr: Attribute,
     /// Position among events and handlers.
     pub decl: usize,
+    /// The attribute had errors already reported (no "missing key" follow-ups).
+    pub malformed: bool,
 }
 
 impl HandlerDef {

@@ -4,6 +4,6 @@
 //! every malformed attribute. Only an input that is not an inline module at all stops it.
 
 pub mod ast;
-mod parse;
+pub mod parse;
 
-pub use parse::{parse_app, parse_library_event};
+pub use parse::{check_fn_shape, parse_app, parse_library_event};

@@ -119,18 +119,11 @@ impl<A: App> Worker<A> {
             return;
         }
         self.now = ts;
-        let fired = &mut self.fired;
-        self.timers.advance(ts, |_deadline, entry| fired.push(entry));
-        if self.fired.is_empty() {
-            return;
-        }
-        let mut i = 0;
-        while i < self.fired.len() {
-            let entry = self.fired[i];
-            i += 1;
+        // Pull one due timer at a time: an idle timer re-armed while firing lands back in
+        // deadline order with the others.
+        while let Some((_deadline, entry)) = self.timers.pop_expired(ts) {
             self.fire(entry);
         }
-        self.fired.clear();
     }
 
     fn fire(&mut self, entry: TimerEntry) {

@@ -77,9 +77,6 @@ pub struct Worker<A: App> {
     pub(crate) core: A::Core,
     pub(crate) pool: BufferPool,
     pub(crate) timers: TimerWheel<TimerEntry>,
-    /// Timers fired by the last wheel advance, handled after it (the wheel is borrowed while
-    /// firing).
-    pub(crate) fired: Vec<TimerEntry>,
     /// Flows with a side waiting for `ON_CONN_NEW_DATA` at the end of the batch.
     pub(crate) new_data: Vec<FlowId>,
     pub(crate) handler_calls: Vec<u64>,
@@ -119,7 +116,8 @@ impl<A: App> Worker<A> {
             .map_err(|e| BuildError::Capacity(e.to_string()))?;
         // Two timers per flow at most: the idle timeout and the app's.
         let timer_capacity = cfg.max_flows * 2 + 16;
-        let timers = TimerWheel::new(timer_capacity, cfg.timer_tick, Timestamp::ZERO);
+        let timers = TimerWheel::new(timer_capacity, cfg.timer_tick, Timestamp::ZERO)
+            .map_err(|e| BuildError::Capacity(e.to_string()))?;
         let mut flows = Vec::with_capacity(cfg.max_flows);
         flows.resize_with(cfg.max_flows, A::Flow::default);
         let handlers = A::HANDLERS.len();
@@ -130,7 +128,6 @@ impl<A: App> Worker<A> {
             core: A::Core::default(),
             pool,
             timers,
-            fired: Vec::with_capacity(timer_capacity),
             new_data: Vec::with_capacity(cfg.batch_size * 2 + 2),
             handler_calls: vec![0; handlers],
             counters: Counters::default(),

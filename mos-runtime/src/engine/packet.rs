@@ -140,6 +140,7 @@ impl<A: App> Worker<A> {
             flags: tcp.flags,
             len: meta.payload_len,
         };
+        self.table.touch(id, now);
         let Some(conn) = self.table.get_mut(id) else { return };
         conn.last_seen = now;
         let dir = conn.dir_of(src_is_lower);
@@ -155,7 +156,6 @@ impl<A: App> Worker<A> {
         if dir == Dir::ServerToClient && seg.flags.syn() && seg.flags.ack() {
             conn.synack = true;
         }
-        self.table.touch(id, now);
 
         // 1. The sender's stack, then the SND hook.
         let sender_monitored = conn.side(sender).monitoring;
@@ -295,6 +295,15 @@ impl<A: App> Worker<A> {
             .get(payload_start + skip..payload_start + payload_len)
             .unwrap_or(&[]);
         let out = side.stream.write(&mut self.pool, offset, data);
+        if out.no_buffer {
+            // The pool is exhausted: this side falls back to counting offsets (no reassembly)
+            // rather than stalling; the error below tells the app.
+            side.buffering = false;
+            side.unbuffered_next = side.stream.contig_end();
+            if offset <= side.unbuffered_next {
+                side.unbuffered_next = side.unbuffered_next.max(offset + data.len() as u64);
+            }
+        }
         if out.advanced > 0 {
             side.new_data_pending = true;
             self.queue_new_data(id);
@@ -333,7 +342,7 @@ impl<A: App> Worker<A> {
         let peer_sent_end = conn.side(side.peer()).tcp.snd_max;
         let peer_fin = conn.side(side.peer()).tcp.fin_seq;
         let state = conn.side_mut(side);
-        if !state.buffering || !state.stream.has_region() {
+        if !state.buffering {
             return;
         }
         let Some(irs) = state.tcp.irs else { return };

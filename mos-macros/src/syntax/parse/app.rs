@@ -157,12 +157,12 @@ fn route(cx: &Ctxt, app: &mut App, item: &mut Item, helpers: Vec<(Helper, Attrib
                 app.events.push(EventDef {
                     ident: f.sig.ident.clone(),
                     anonymous: true,
-                    vis: f.vis.clone(),
                     base: args.base,
                     filter: args.filter,
                     raised: args.raised,
                     attr,
                     decl: *decl,
+                    malformed: args.malformed,
                 });
                 *decl += 1;
                 app.events.len() - 1
@@ -176,6 +176,7 @@ fn route(cx: &Ctxt, app: &mut App, item: &mut Item, helpers: Vec<(Helper, Attrib
                 anonymous_event,
                 attr: on,
                 decl: *decl,
+                malformed: on_args.malformed,
             });
             *decl += 1;
         }
@@ -211,14 +212,14 @@ fn route(cx: &Ctxt, app: &mut App, item: &mut Item, helpers: Vec<(Helper, Attrib
                     // The struct is a name for the graph; generated code never constructs it.
                     s.attrs.push(syn::parse_quote!(#[allow(dead_code)]));
                     app.events.push(EventDef {
-                        ident,
+                        ident: ident.clone(),
                         anonymous: false,
-                        vis: s.vis.clone(),
                         base: args.base,
                         filter: args.filter,
                         raised: args.raised,
                         attr,
                         decl: *decl,
+                        malformed: args.malformed,
                     });
                     *decl += 1;
                 }

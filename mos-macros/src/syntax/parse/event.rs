@@ -15,6 +15,8 @@ pub struct EventArgs {
     pub base: Option<EventRef>,
     pub filter: Option<Path>,
     pub raised: Option<Ident>,
+    /// Something in the attribute was reported already.
+    pub malformed: bool,
 }
 
 /// Classify a path used as an event: built-in names (even through a path such as
@@ -37,20 +39,24 @@ pub fn parse_event_attr(cx: &Ctxt, attr: &Attribute) -> EventArgs {
         cx.error_spanned_by(attr, "an event needs a base and a filter: write `#[event(base = ON_CONN_NEW_DATA, filter = my_filter)]`");
         return args;
     }
+    let before = cx.error_count();
     let result = attr.parse_nested_meta(|meta| parse_key(cx, &mut args, &meta));
     if let Err(err) = result {
         cx.syn_error(err);
     }
+    args.malformed = cx.error_count() > before;
     args
 }
 
 /// Parse the keys of `#[event(..)]` given as macro arguments (a library event outside any app).
 pub fn parse_event_args(cx: &Ctxt, tokens: TokenStream) -> EventArgs {
     let mut args = EventArgs::default();
+    let before = cx.error_count();
     let parser = syn::meta::parser(|meta| parse_key(cx, &mut args, &meta));
     if let Err(err) = syn::parse::Parser::parse2(parser, tokens) {
         cx.syn_error(err);
     }
+    args.malformed = cx.error_count() > before;
     args
 }
 

@@ -15,6 +15,8 @@ pub struct OnArgs {
     pub event: Option<EventRef>,
     pub hook: Option<HookRef>,
     pub per_flow: bool,
+    /// Something in the attribute was reported already.
+    pub malformed: bool,
 }
 
 /// Parse the keys of an `#[on(..)]` attribute. `#[on]` alone is allowed (an anonymous event's
@@ -24,6 +26,7 @@ pub fn parse_on_attr(cx: &Ctxt, attr: &Attribute) -> OnArgs {
     if let syn::Meta::Path(_) = attr.meta {
         return args;
     }
+    let before = cx.error_count();
     let result = attr.parse_nested_meta(|meta| {
         match key_name(&meta).as_str() {
             symbol::EVENT_KEY => {
@@ -57,6 +60,7 @@ pub fn parse_on_attr(cx: &Ctxt, attr: &Attribute) -> OnArgs {
     if let Err(err) = result {
         cx.syn_error(err);
     }
+    args.malformed = cx.error_count() > before;
     args
 }
 

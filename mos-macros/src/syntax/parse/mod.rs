@@ -5,7 +5,8 @@ mod event;
 mod handler;
 
 pub use app::parse_app;
-pub use event::parse_library_event;
+pub use event::{EventArgs, parse_library_event};
+pub use handler::check_handler_shape as check_fn_shape;
 
 use syn::meta::ParseNestedMeta;
 use syn::{Attribute, Token};

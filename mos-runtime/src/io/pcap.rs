@@ -1,0 +1,776 @@
+//! [`PcapReader`]: pcap and pcapng frames out of a file or a byte vector. See the module doc of
+//! [`crate::io`] for the design.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use pcap_parser::pcapng::{
+    OptionCode, parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
+    parse_sectionheaderblock,
+};
+use pcap_parser::{
+    BOM_MAGIC, EPB_MAGIC, IDB_MAGIC, SHB_MAGIC, SPB_MAGIC, parse_pcap_frame, parse_pcap_frame_be,
+    parse_pcap_frame_modified, parse_pcap_header,
+};
+
+use crate::time::Timestamp;
+use crate::wire::LinkType;
+
+/// The read buffer of [`PcapReader::open`], and the largest record (pcap record header + data,
+/// or pcapng block) either constructor accepts.
+pub const MAX_RECORD_LEN: usize = 1 << 20;
+
+/// The most interfaces one pcapng section may declare.
+pub const MAX_INTERFACES: usize = 256;
+
+const LEGACY_HEADER_LEN: usize = 24;
+/// Type, length, and the trailing length copy.
+const NG_BLOCK_MIN: usize = 12;
+/// Type, length, interface, timestamp (2), captured and original length.
+const EPB_FIXED: usize = 28;
+/// Type, length, original length.
+const SPB_FIXED: usize = 12;
+
+/// One captured frame, borrowed from the reader until the next call.
+#[derive(Clone, Copy)]
+pub struct Frame<'a> {
+    /// The captured bytes, starting with the link-layer header.
+    pub data: &'a [u8],
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Length on the wire; never less than `data.len()` (a file claiming less is corrected).
+    pub wire_len: u32,
+    /// Link type of the interface the frame was captured on.
+    pub link: LinkType,
+}
+
+impl fmt::Debug for Frame<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Frame")
+            .field("ts", &self.ts)
+            .field("cap_len", &self.data.len())
+            .field("wire_len", &self.wire_len)
+            .field("link", &self.link)
+            .finish()
+    }
+}
+
+/// Why a capture could not be read. Every variant names the file (`<memory>` for
+/// [`PcapReader::from_bytes`]); those about a record give its byte offset in the file and the
+/// number of frames delivered before it.
+#[derive(Debug)]
+pub enum PcapError {
+    /// Opening or reading the file failed.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: io::Error,
+    },
+    /// The file starts with neither a pcap nor a pcapng magic number (or is empty).
+    NotPcap {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file ends inside a record; the frames before it were delivered.
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Frames delivered before the cut.
+        frames_read: u64,
+        /// File offset of the incomplete record.
+        offset: u64,
+    },
+    /// A record's fields contradict each other or the format.
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Frames delivered before the bad record.
+        frames_read: u64,
+        /// File offset of the bad record.
+        offset: u64,
+        /// What is wrong.
+        detail: &'static str,
+    },
+    /// A record is larger than [`MAX_RECORD_LEN`].
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Frames delivered before it.
+        frames_read: u64,
+        /// File offset of the record.
+        offset: u64,
+        /// Its length as the file claims it.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+}
+
+impl fmt::Display for PcapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PcapError::Io { path, source } => {
+                write!(f, "{}: cannot read the capture: {source}", path.display())
+            }
+            PcapError::NotPcap { path } => {
+                write!(f, "{}: not a pcap or pcapng file", path.display())
+            }
+            PcapError::Truncated {
+                path,
+                frames_read,
+                offset,
+            } => write!(
+                f,
+                "{}: the file ends inside the record at byte {offset} (truncated capture; \
+                 {frames_read} frames were read before it)",
+                path.display()
+            ),
+            PcapError::Malformed {
+                path,
+                frames_read,
+                offset,
+                detail,
+            } => write!(
+                f,
+                "{}: malformed record at byte {offset}: {detail} ({frames_read} frames were read \
+                 before it)",
+                path.display()
+            ),
+            PcapError::TooLarge {
+                path,
+                frames_read,
+                offset,
+                len,
+                max,
+            } => write!(
+                f,
+                "{}: the record at byte {offset} claims {len} bytes, more than the {max} this \
+                 reader accepts ({frames_read} frames were read before it)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PcapError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            PcapError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The bytes of the capture: a window `[start, end)` of a fixed buffer that a file refills, or
+/// the whole capture when it came from memory (`file` is `None`).
+struct Input {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    file: Option<File>,
+    /// The file returned end-of-file.
+    eof: bool,
+    /// File offset of `buf[start]`.
+    offset: u64,
+}
+
+impl Input {
+    fn available(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    /// Makes at least `need` bytes available; `Ok(false)` when the input ends before.
+    /// `need` must not exceed the buffer length (callers check [`MAX_RECORD_LEN`] first).
+    fn fill(&mut self, need: usize) -> io::Result<bool> {
+        if self.end - self.start >= need {
+            return Ok(true);
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Ok(false);
+        };
+        if self.eof || need > self.buf.len() {
+            return Ok(false);
+        }
+        if self.start + need > self.buf.len() {
+            // Move the partial record to the front: at most one record is copied per refill.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while self.end - self.start < need {
+            let Some(space) = self.buf.get_mut(self.end..) else {
+                return Ok(false);
+            };
+            match file.read(space) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Marks `n` available bytes as read.
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.end - self.start);
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    /// Skips `n` bytes, which may be more than the buffer holds; `Ok(false)` if the input ends
+    /// first.
+    fn skip(&mut self, n: usize) -> io::Result<bool> {
+        let mut left = n;
+        loop {
+            let here = left.min(self.end - self.start);
+            self.consume(here);
+            left -= here;
+            if left == 0 {
+                return Ok(true);
+            }
+            // Empty buffer: refill from the front.
+            self.start = 0;
+            self.end = 0;
+            if !self.fill(1)? {
+                return Ok(false);
+            }
+        }
+    }
+}
+
+/// Byte order of the file or section.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Order {
+    Little,
+    Big,
+}
+
+impl Order {
+    fn u32(self, bytes: &[u8], at: usize) -> Option<u32> {
+        let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(match self {
+            Order::Little => u32::from_le_bytes(b),
+            Order::Big => u32::from_be_bytes(b),
+        })
+    }
+}
+
+/// How an interface's timestamps count.
+#[derive(Clone, Copy, Debug)]
+struct Iface {
+    link: LinkType,
+    snaplen: u32,
+    /// Timestamp units per second.
+    units_per_sec: u64,
+    /// Nanoseconds per unit when that is a whole number (the fast path), else 0.
+    nanos_per_unit: u64,
+    /// `if_tsoffset`: seconds added to every timestamp.
+    offset_secs: i64,
+}
+
+impl Iface {
+    fn new(link: LinkType, snaplen: u32, tsresol: u8, offset_secs: i64) -> Option<Iface> {
+        // if_tsresol: high bit clear, 10^-n seconds; set, 2^-n seconds.
+        let exp = u32::from(tsresol & 0x7f);
+        let units_per_sec = if tsresol & 0x80 == 0 {
+            10u64.checked_pow(exp)?
+        } else {
+            1u64.checked_shl(exp)?
+        };
+        let nanos_per_unit = if 1_000_000_000 % units_per_sec == 0 {
+            1_000_000_000 / units_per_sec
+        } else {
+            0
+        };
+        Some(Iface {
+            link,
+            snaplen,
+            units_per_sec,
+            nanos_per_unit,
+            offset_secs,
+        })
+    }
+
+    fn timestamp(&self, units: u64) -> Timestamp {
+        let nanos = if self.nanos_per_unit != 0 {
+            i128::from(units) * i128::from(self.nanos_per_unit)
+        } else {
+            i128::from(units) * 1_000_000_000 / i128::from(self.units_per_sec)
+        };
+        let nanos = nanos + i128::from(self.offset_secs) * 1_000_000_000;
+        Timestamp(u64::try_from(nanos.max(0)).unwrap_or(u64::MAX))
+    }
+}
+
+#[derive(Debug)]
+enum Format {
+    Legacy {
+        order: Order,
+        nanos: bool,
+        /// Kuznetzov's patched libpcap: 24-byte record headers.
+        modified: bool,
+        link: LinkType,
+    },
+    Ng {
+        order: Order,
+        /// Interfaces of the current section; capacity [`MAX_INTERFACES`], never grown.
+        ifaces: Vec<Iface>,
+        /// Timestamp of the last frame, given to Simple Packet Blocks (which carry none).
+        last_ts: Timestamp,
+    },
+}
+
+/// Where a frame is in the buffer (found without holding a borrow of it).
+struct Record {
+    data_start: usize,
+    data_len: usize,
+    /// Bytes to consume once the frame has been used.
+    record_len: usize,
+    ts: Timestamp,
+    wire_len: u32,
+    link: LinkType,
+}
+
+/// Reads frames from a pcap or pcapng capture (see the [module doc](crate::io)).
+///
+/// ```no_run
+/// use mos_runtime::io::PcapReader;
+/// let mut reader = PcapReader::open("trace.pcap")?;
+/// while let Some(frame) = reader.next_frame()? {
+///     println!("{} bytes at {}", frame.data.len(), frame.ts);
+/// }
+/// # Ok::<(), mos_runtime::io::PcapError>(())
+/// ```
+pub struct PcapReader {
+    name: PathBuf,
+    input: Input,
+    format: Format,
+    frames_read: u64,
+    /// Length of the record returned last, consumed on the next call (the frame borrowed it).
+    pending: usize,
+    finished: bool,
+}
+
+impl fmt::Debug for PcapReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PcapReader")
+            .field("path", &self.name)
+            .field("format", &self.format)
+            .field("frames_read", &self.frames_read)
+            .field("offset", &self.input.offset)
+            .finish()
+    }
+}
+
+/// What a record-reading step found.
+enum Step {
+    Frame(Record),
+    End,
+}
+
+/// An error found while reading, before the file name is attached.
+enum Fault {
+    Io(io::Error),
+    Truncated,
+    Malformed(&'static str),
+    TooLarge(u64),
+}
+
+impl From<io::Error> for Fault {
+    fn from(e: io::Error) -> Fault {
+        Fault::Io(e)
+    }
+}
+
+impl PcapReader {
+    /// Opens a capture file and reads its header. The file is streamed through a fixed
+    /// [`MAX_RECORD_LEN`] buffer, never loaded whole.
+    pub fn open(path: impl AsRef<Path>) -> Result<PcapReader, PcapError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|source| PcapError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let input = Input {
+            buf: vec![0; MAX_RECORD_LEN],
+            start: 0,
+            end: 0,
+            file: Some(file),
+            eof: false,
+            offset: 0,
+        };
+        PcapReader::start(path.to_path_buf(), input)
+    }
+
+    /// Reads a capture held in memory (replay without I/O): frames are slices of `bytes`.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<PcapReader, PcapError> {
+        let end = bytes.len();
+        let input = Input {
+            buf: bytes,
+            start: 0,
+            end,
+            file: None,
+            eof: true,
+            offset: 0,
+        };
+        PcapReader::start(PathBuf::from("<memory>"), input)
+    }
+
+    fn start(name: PathBuf, mut input: Input) -> Result<PcapReader, PcapError> {
+        let io_err = |name: &PathBuf, source| PcapError::Io {
+            path: name.clone(),
+            source,
+        };
+        let has_magic = input.fill(4).map_err(|e| io_err(&name, e))?;
+        let magic = match input.available() {
+            [a, b, c, d, ..] if has_magic => [*a, *b, *c, *d],
+            _ => return Err(PcapError::NotPcap { path: name }),
+        };
+        let format = if u32::from_le_bytes(magic) == SHB_MAGIC {
+            // The section header block sets the byte order; it is read as the first block.
+            Format::Ng {
+                order: Order::Little,
+                ifaces: Vec::with_capacity(MAX_INTERFACES),
+                last_ts: Timestamp::ZERO,
+            }
+        } else {
+            let is_pcap = matches!(
+                u32::from_le_bytes(magic),
+                0xa1b2_c3d4 | 0xa1b2_3c4d | 0xa1b2_cd34 | 0xd4c3_b2a1 | 0x4d3c_b2a1
+            );
+            if !is_pcap {
+                return Err(PcapError::NotPcap { path: name });
+            }
+            if !input
+                .fill(LEGACY_HEADER_LEN)
+                .map_err(|e| io_err(&name, e))?
+            {
+                return Err(PcapError::Truncated {
+                    path: name,
+                    frames_read: 0,
+                    offset: 0,
+                });
+            }
+            let Ok((_, header)) = parse_pcap_header(input.available()) else {
+                return Err(PcapError::NotPcap { path: name });
+            };
+            input.consume(LEGACY_HEADER_LEN);
+            Format::Legacy {
+                order: if header.is_bigendian() {
+                    Order::Big
+                } else {
+                    Order::Little
+                },
+                nanos: header.is_nanosecond_precision(),
+                modified: header.is_modified_format(),
+                link: LinkType::from_linktype(header.network.0 as u32),
+            }
+        };
+        let mut reader = PcapReader {
+            name,
+            input,
+            format,
+            frames_read: 0,
+            pending: 0,
+            finished: false,
+        };
+        // Read ahead through the section and interface blocks (which allocate their option
+        // lists) so that reading frames does not. The packet found, or an error, is left in
+        // place for the first `next_frame` to find again.
+        let _ = reader.step();
+        Ok(reader)
+    }
+
+    /// The next frame, `Ok(None)` at the end of the capture. The frame borrows the reader's
+    /// buffer until the next call. After an error the reader is finished: later calls return
+    /// `Ok(None)`.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, PcapError> {
+        if self.finished {
+            return Ok(None);
+        }
+        self.input.consume(self.pending);
+        self.pending = 0;
+        match self.step() {
+            Ok(Step::Frame(record)) => {
+                self.pending = record.record_len;
+                self.frames_read += 1;
+                let end = record.data_start + record.data_len;
+                let data = self.input.buf.get(record.data_start..end).unwrap_or(&[]);
+                Ok(Some(Frame {
+                    data,
+                    ts: record.ts,
+                    wire_len: record.wire_len,
+                    link: record.link,
+                }))
+            }
+            Ok(Step::End) => {
+                self.finished = true;
+                Ok(None)
+            }
+            Err(fault) => {
+                self.finished = true;
+                Err(self.error(fault))
+            }
+        }
+    }
+
+    /// Frames returned so far.
+    pub fn frames_read(&self) -> u64 {
+        self.frames_read
+    }
+
+    /// The file (or `<memory>`) this reader reads.
+    pub fn path(&self) -> &Path {
+        &self.name
+    }
+
+    fn error(&self, fault: Fault) -> PcapError {
+        let path = self.name.clone();
+        let (frames_read, offset) = (self.frames_read, self.input.offset);
+        match fault {
+            Fault::Io(source) => PcapError::Io { path, source },
+            Fault::Truncated => PcapError::Truncated {
+                path,
+                frames_read,
+                offset,
+            },
+            Fault::Malformed(detail) => PcapError::Malformed {
+                path,
+                frames_read,
+                offset,
+                detail,
+            },
+            Fault::TooLarge(len) => PcapError::TooLarge {
+                path,
+                frames_read,
+                offset,
+                len,
+                max: MAX_RECORD_LEN as u64,
+            },
+        }
+    }
+
+    /// Finds the next frame without consuming it.
+    fn step(&mut self) -> Result<Step, Fault> {
+        match self.format {
+            Format::Legacy {
+                order,
+                nanos,
+                modified,
+                link,
+            } => legacy_record(&mut self.input, order, nanos, modified, link),
+            Format::Ng { .. } => self.ng_record(),
+        }
+    }
+
+    /// Walks pcapng blocks up to the next packet block.
+    fn ng_record(&mut self) -> Result<Step, Fault> {
+        let Format::Ng {
+            order,
+            ifaces,
+            last_ts,
+        } = &mut self.format
+        else {
+            return Err(Fault::Malformed("internal: not a pcapng reader"));
+        };
+        let input = &mut self.input;
+        loop {
+            if !input.fill(1)? {
+                return Ok(Step::End);
+            }
+            if !input.fill(NG_BLOCK_MIN)? {
+                return Err(Fault::Truncated);
+            }
+            let head = input.available();
+            let raw_type = Order::Little.u32(head, 0).unwrap_or(0);
+            if raw_type == SHB_MAGIC {
+                // The type is a palindrome; the byte-order magic after the length says how
+                // to read this section.
+                *order = match Order::Little.u32(head, 8) {
+                    Some(BOM_MAGIC) => Order::Little,
+                    Some(bom) if bom == BOM_MAGIC.swap_bytes() => Order::Big,
+                    _ => {
+                        return Err(Fault::Malformed(
+                            "section header with an unknown byte-order magic",
+                        ));
+                    }
+                };
+            }
+            let block_type = order.u32(head, 0).unwrap_or(0);
+            let block_len = order.u32(head, 4).unwrap_or(0) as usize;
+            if block_len < NG_BLOCK_MIN || block_len % 4 != 0 {
+                return Err(Fault::Malformed(
+                    "block length below 12 or not a multiple of 4",
+                ));
+            }
+            let is_known = matches!(block_type, SHB_MAGIC | IDB_MAGIC | EPB_MAGIC | SPB_MAGIC);
+            if !is_known {
+                // Statistics, name resolution, secrets, custom blocks: not frames.
+                if !input.skip(block_len)? {
+                    return Err(Fault::Truncated);
+                }
+                continue;
+            }
+            if block_len > MAX_RECORD_LEN {
+                return Err(Fault::TooLarge(block_len as u64));
+            }
+            if !input.fill(block_len)? {
+                return Err(Fault::Truncated);
+            }
+            let block = input.available().get(..block_len).unwrap_or(&[]);
+            if order.u32(block, block_len - 4) != Some(block_len as u32) {
+                return Err(Fault::Malformed(
+                    "block's trailing length differs from its length",
+                ));
+            }
+            match block_type {
+                SHB_MAGIC => {
+                    let Ok((_, shb)) = parse_sectionheaderblock(block) else {
+                        return Err(Fault::Malformed("unreadable section header block"));
+                    };
+                    if shb.major_version != 1 {
+                        return Err(Fault::Malformed(
+                            "pcapng section of a major version other than 1",
+                        ));
+                    }
+                    ifaces.clear();
+                    input.consume(block_len);
+                }
+                IDB_MAGIC => {
+                    let parsed = match order {
+                        Order::Little => parse_interfacedescriptionblock_le(block),
+                        Order::Big => parse_interfacedescriptionblock_be(block),
+                    };
+                    let Ok((_, idb)) = parsed else {
+                        return Err(Fault::Malformed("unreadable interface description block"));
+                    };
+                    let mut tsresol = 6u8;
+                    let mut tsoffset = 0i64;
+                    for option in &idb.options {
+                        let value = option.as_bytes().unwrap_or(&[]);
+                        if option.code == OptionCode::IfTsresol {
+                            if let Some(r) = value.first() {
+                                tsresol = *r;
+                            }
+                        } else if option.code == OptionCode::IfTsoffset {
+                            if let Ok(b) = <[u8; 8]>::try_from(value) {
+                                tsoffset = match order {
+                                    Order::Little => i64::from_le_bytes(b),
+                                    Order::Big => i64::from_be_bytes(b),
+                                };
+                            }
+                        }
+                    }
+                    let link = LinkType::from_linktype(idb.linktype.0 as u32);
+                    let Some(iface) = Iface::new(link, idb.snaplen, tsresol, tsoffset) else {
+                        return Err(Fault::Malformed(
+                            "interface timestamp resolution out of range",
+                        ));
+                    };
+                    if ifaces.len() == MAX_INTERFACES {
+                        return Err(Fault::Malformed("more than 256 interfaces in one section"));
+                    }
+                    ifaces.push(iface);
+                    input.consume(block_len);
+                }
+                EPB_MAGIC => {
+                    let field = |at| order.u32(block, at).unwrap_or(0);
+                    let (if_id, ts_high, ts_low) = (field(8), field(12), field(16));
+                    let (caplen, origlen) = (field(20) as usize, field(24));
+                    if caplen > block_len - EPB_FIXED - 4 {
+                        return Err(Fault::Malformed(
+                            "packet longer than its enhanced packet block",
+                        ));
+                    }
+                    let Some(iface) = ifaces.get(if_id as usize) else {
+                        return Err(Fault::Malformed("packet of an interface not described"));
+                    };
+                    let ts = iface.timestamp((u64::from(ts_high) << 32) | u64::from(ts_low));
+                    *last_ts = ts;
+                    return Ok(Step::Frame(Record {
+                        data_start: input.start + EPB_FIXED,
+                        data_len: caplen,
+                        record_len: block_len,
+                        ts,
+                        wire_len: origlen.max(caplen as u32),
+                        link: iface.link,
+                    }));
+                }
+                _ => {
+                    // Simple Packet Block: interface 0, no timestamp, captured length implied.
+                    let Some(iface) = ifaces.first() else {
+                        return Err(Fault::Malformed("simple packet block before any interface"));
+                    };
+                    let origlen = order.u32(block, 8).unwrap_or(0);
+                    let mut caplen = (origlen as usize).min(block_len - SPB_FIXED - 4);
+                    if iface.snaplen != 0 {
+                        caplen = caplen.min(iface.snaplen as usize);
+                    }
+                    return Ok(Step::Frame(Record {
+                        data_start: input.start + SPB_FIXED,
+                        data_len: caplen,
+                        record_len: block_len,
+                        ts: *last_ts,
+                        wire_len: origlen.max(caplen as u32),
+                        link: iface.link,
+                    }));
+                }
+            }
+        }
+    }
+}
+
+/// The next classic pcap record.
+fn legacy_record(
+    input: &mut Input,
+    order: Order,
+    nanos: bool,
+    modified: bool,
+    link: LinkType,
+) -> Result<Step, Fault> {
+    let header_len = if modified { 24 } else { 16 };
+    if !input.fill(1)? {
+        return Ok(Step::End);
+    }
+    if !input.fill(header_len)? {
+        return Err(Fault::Truncated);
+    }
+    let caplen = order.u32(input.available(), 8).unwrap_or(0) as usize;
+    let record_len = header_len + caplen;
+    if record_len > MAX_RECORD_LEN {
+        return Err(Fault::TooLarge(record_len as u64));
+    }
+    if !input.fill(record_len)? {
+        return Err(Fault::Truncated);
+    }
+    let bytes = input.available();
+    let parsed = match (modified, order) {
+        (true, _) => parse_pcap_frame_modified(bytes),
+        (false, Order::Little) => parse_pcap_frame(bytes),
+        (false, Order::Big) => parse_pcap_frame_be(bytes),
+    };
+    let Ok((_, block)) = parsed else {
+        return Err(Fault::Malformed("unreadable pcap record header"));
+    };
+    let frac = u64::from(block.ts_usec) * if nanos { 1 } else { 1000 };
+    let ts = Timestamp(
+        u64::from(block.ts_sec)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(frac),
+    );
+    Ok(Step::Frame(Record {
+        data_start: input.start + header_len,
+        data_len: caplen,
+        record_len,
+        ts,
+        wire_len: block.origlen.max(block.caplen),
+        link,
+    }))
+}

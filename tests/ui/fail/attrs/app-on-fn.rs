@@ -1,0 +1,6 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+fn not_a_module() {}
+
+fn main() {}

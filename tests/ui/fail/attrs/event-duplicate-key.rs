@@ -1,0 +1,20 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    fn f(_cx: &FilterCx<'_, Flow>) -> bool { true }
+
+    #[event(base = ON_CONN_NEW_DATA, filter = f, base = ON_PKT_IN)]
+    pub struct E;
+
+    #[on(event = E)]
+    fn h(_cx: &mut Cx<'_, Flow>) {}
+}
+
+fn main() {}

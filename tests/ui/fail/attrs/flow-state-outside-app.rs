@@ -1,0 +1,7 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::flow_state]
+#[derive(Default)]
+pub struct Flow;
+
+fn main() {}

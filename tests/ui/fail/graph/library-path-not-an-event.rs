@@ -1,0 +1,17 @@
+use mos_runtime::prelude::*;
+
+pub struct NotAnEvent;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    #[on(event = super::NotAnEvent, hook = RCV)]
+    fn h(_cx: &mut Cx<'_, Flow>) {}
+}
+
+fn main() {}

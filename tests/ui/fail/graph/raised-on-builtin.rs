@@ -1,0 +1,18 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    #[event(base = ON_CONN_NEW_DATA, raised)]
+    pub struct A;
+
+    #[on(event = A, hook = RCV)]
+    fn h(_cx: &mut Cx<'_, Flow>) {}
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[on(event = ON_ORPHAN, hook = RCV)]
+    fn h(_cx: &mut PacketCx<'_>) {}
+}
+
+fn main() {}

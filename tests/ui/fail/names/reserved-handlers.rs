@@ -1,0 +1,14 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    pub mod handlers {}
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app(scope = 80)]
+mod my_app {}
+
+fn main() {}

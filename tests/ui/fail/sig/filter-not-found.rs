@@ -1,0 +1,19 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    #[event(base = ON_CONN_NEW_DATA, filter = is_htp)]
+    pub struct E;
+    fn is_http(_cx: &FilterCx<'_, Flow>) -> bool { true }
+
+    #[on(event = E)]
+    fn h(_cx: &mut Cx<'_, Flow>) {}
+}
+
+fn main() {}

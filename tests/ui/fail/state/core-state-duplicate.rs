@@ -1,0 +1,16 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[core_state]
+    #[derive(Default)]
+    pub struct Core;
+
+    #[core_state]
+    #[derive(Default)]
+    pub struct Core2;
+}
+
+fn main() {}

@@ -1,0 +1,11 @@
+use mos_runtime::prelude::*;
+
+#[mos_runtime::app]
+mod my_app {
+    use super::*;
+
+    #[on(event = ON_CONN_START, hook = SND)]
+    fn h(_cx: &mut Cx<'_, ()>) {}
+}
+
+fn main() {}
