@@ -23,7 +23,11 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(msg) => {
             eprintln!("{msg}");
-            return if msg == USAGE { ExitCode::SUCCESS } else { ExitCode::from(2) };
+            return if msg == USAGE {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            };
         }
     };
     let mut json = false;
@@ -40,7 +44,12 @@ fn main() -> ExitCode {
     let run = Runtime::builder()
         .pcap(&trace)
         .and_then(|b| b.cores(args.cores).build())
-        .and_then(|rt| rt.run_init::<FlowDump>(Core { stream: json && !args.quiet, records: Vec::new() }));
+        .and_then(|rt| {
+            rt.run_init::<FlowDump>(Core {
+                stream: json && !args.quiet,
+                records: Vec::new(),
+            })
+        });
     let (report, core) = match run {
         Ok(done) => done,
         Err(e) => {

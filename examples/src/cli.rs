@@ -18,12 +18,17 @@ pub struct CommonArgs {
 
 /// The trace the project ships, used when no TRACE is given.
 pub fn shipped_trace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data").join("sample.pcap")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join("sample.pcap")
 }
 
 /// Parse `args` (without the program name). `Err` carries the message to print.
 pub fn parse(args: impl IntoIterator<Item = String>, usage: &str) -> Result<CommonArgs, String> {
-    let mut out = CommonArgs { cores: 1, ..CommonArgs::default() };
+    let mut out = CommonArgs {
+        cores: 1,
+        ..CommonArgs::default()
+    };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -31,7 +36,9 @@ pub fn parse(args: impl IntoIterator<Item = String>, usage: &str) -> Result<Comm
             "-q" | "--quiet" => out.quiet = true,
             "--cores" => {
                 let value = args.next().ok_or("--cores needs a number")?;
-                out.cores = value.parse().map_err(|_| format!("--cores: not a number: {value}"))?;
+                out.cores = value
+                    .parse()
+                    .map_err(|_| format!("--cores: not a number: {value}"))?;
             }
             flag if flag.starts_with('-') => out.rest.push(arg),
             _ => {

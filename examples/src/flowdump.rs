@@ -90,8 +90,18 @@ impl App for FlowDump {
     type Core = Core;
     const NAME: &'static str = "flowdump";
     const HANDLERS: &'static [HandlerInfo] = &[
-        HandlerInfo { name: "read_client_stream", event: "ON_CONN_NEW_DATA", hook: Hook::Rcv, per_flow: false },
-        HandlerInfo { name: "emit_record", event: "ON_CONN_END", hook: Hook::Rcv, per_flow: false },
+        HandlerInfo {
+            name: "read_client_stream",
+            event: "ON_CONN_NEW_DATA",
+            hook: Hook::Rcv,
+            per_flow: false,
+        },
+        HandlerInfo {
+            name: "emit_record",
+            event: "ON_CONN_END",
+            hook: Hook::Rcv,
+            per_flow: false,
+        },
     ];
     const SUBSCRIPTIONS: Subscriptions = Subscriptions::NONE
         .with(Event::ConnNewData, Hook::Rcv)
@@ -136,7 +146,10 @@ fn read_client_stream(cx: &mut Cx<'_, Flow, Core>) {
             for req in iter.by_ref() {
                 requests.push(HttpRequest {
                     method: String::from_utf8_lossy(req.method).into_owned(),
-                    host: req.host.map(|h| String::from_utf8_lossy(h).into_owned()).unwrap_or_default(),
+                    host: req
+                        .host
+                        .map(|h| String::from_utf8_lossy(h).into_owned())
+                        .unwrap_or_default(),
                     uri: String::from_utf8_lossy(req.uri).into_owned(),
                 });
             }
@@ -144,7 +157,7 @@ fn read_client_stream(cx: &mut Cx<'_, Flow, Core>) {
         }
         Proto::Tls => match tls::parse_client_hello(data) {
             http::Parse::Complete(hello) => {
-                sni = hello.sni.map(|s| String::from_utf8_lossy(s.as_ref()).into_owned());
+                sni = hello.sni().map(str::to_string);
                 proto = Proto::Other;
             }
             http::Parse::Partial => keep = data.len(),

@@ -8,8 +8,7 @@
 use std::fmt;
 
 /// The built-in events' names, for messages.
-pub const BUILTIN_LIST: &str =
-    "ON_PKT_IN, ON_CONN_START, ON_TCP_STATE_CHANGE, ON_REXMIT, ON_CONN_NEW_DATA, ON_CONN_END, ON_ORPHAN, ON_ERROR, ON_TIMEOUT";
+pub const BUILTIN_LIST: &str = "ON_PKT_IN, ON_CONN_START, ON_TCP_STATE_CHANGE, ON_REXMIT, ON_CONN_NEW_DATA, ON_CONN_END, ON_ORPHAN, ON_ERROR, ON_TIMEOUT";
 
 /// A built-in event.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
@@ -110,7 +109,9 @@ impl Builtin {
     pub fn hooks(self) -> &'static [Hook] {
         match self {
             Builtin::PktIn => &[Hook::Snd, Hook::Rcv, Hook::Null],
-            Builtin::ConnStart | Builtin::TcpStateChange | Builtin::ConnEnd => &[Hook::Snd, Hook::Rcv],
+            Builtin::ConnStart | Builtin::TcpStateChange | Builtin::ConnEnd => {
+                &[Hook::Snd, Hook::Rcv]
+            }
             Builtin::Rexmit | Builtin::ConnNewData => &[Hook::Rcv],
             Builtin::Orphan | Builtin::Timeout => &[Hook::Null],
             Builtin::Error => &[Hook::Rcv, Hook::Null],
@@ -205,13 +206,20 @@ pub fn entries() -> impl Iterator<Item = (Builtin, Hook)> {
 }
 
 /// The closest candidate to `name` by edit distance, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let upper = name.to_ascii_uppercase();
     candidates
         .into_iter()
         .map(|c| {
             // Case-insensitive match first (`on_pkt_in` for `ON_PKT_IN`), then edit distance.
-            let d = if c.eq_ignore_ascii_case(name) { 0 } else { levenshtein(&upper, &c.to_ascii_uppercase()) };
+            let d = if c.eq_ignore_ascii_case(name) {
+                0
+            } else {
+                levenshtein(&upper, &c.to_ascii_uppercase())
+            };
             (d, c)
         })
         .filter(|&(d, c)| d <= (c.len().max(name.len()) / 3).max(1))
@@ -234,7 +242,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[(i - 1) * width + j] + 1).min(d[i * width + j - 1] + 1).min(d[(i - 1) * width + j - 1] + cost);
+            let mut best = (d[(i - 1) * width + j] + 1)
+                .min(d[i * width + j - 1] + 1)
+                .min(d[(i - 1) * width + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[(i - 2) * width + j - 2] + 1);
             }
@@ -277,7 +287,10 @@ mod tests {
     fn suggestions() {
         let all = Builtin::ALL.map(Builtin::name);
         assert_eq!(did_you_mean("ON_PKT_INN", all), Some("ON_PKT_IN"));
-        assert_eq!(did_you_mean("ON_CONN_NEWDATA", all), Some("ON_CONN_NEW_DATA"));
+        assert_eq!(
+            did_you_mean("ON_CONN_NEWDATA", all),
+            Some("ON_CONN_NEW_DATA")
+        );
         assert_eq!(did_you_mean("on_orphan", all), Some("ON_ORPHAN"));
         assert_eq!(did_you_mean("HttpRequest", all), None);
         assert_eq!(levenshtein("kitten", "sitting"), 3);

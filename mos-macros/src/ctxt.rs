@@ -20,7 +20,9 @@ pub struct Ctxt {
 impl Ctxt {
     /// An empty collector.
     pub fn new() -> Self {
-        Ctxt { errors: RefCell::new(Some(Vec::new())) }
+        Ctxt {
+            errors: RefCell::new(Some(Vec::new())),
+        }
     }
 
     /// Report `msg` on the span of `tokens` (all of it, first to last token).
@@ -43,7 +45,10 @@ impl Ctxt {
 
     /// Whether anything was reported so far.
     pub fn has_errors(&self) -> bool {
-        self.errors.borrow().as_ref().is_some_and(|errors| !errors.is_empty())
+        self.errors
+            .borrow()
+            .as_ref()
+            .is_some_and(|errors| !errors.is_empty())
     }
 
     /// Consume the collector: `Err` with every error combined into one, if there were any.

@@ -137,7 +137,10 @@ fn expand_app(args: TokenStream2, input: TokenStream2) -> TokenStream2 {
         (Err(err), _) => codegen::recover(&app, err.to_compile_error()),
         // Analysis gave up without saying why: a bug here, but never a silent success.
         (Ok(()), None) => {
-            let err = syn::Error::new_spanned(&app.name, "mos-macros: analysis failed without an error (please report)");
+            let err = syn::Error::new_spanned(
+                &app.name,
+                "mos-macros: analysis failed without an error (please report)",
+            );
             codegen::recover(&app, err.to_compile_error())
         }
     }
@@ -152,7 +155,8 @@ fn expand_library_event(args: TokenStream2, input: TokenStream2) -> TokenStream2
             return err.to_compile_error();
         }
     };
-    let out = syntax::parse_library_event(&cx, args, &item).and_then(|(args, s)| codegen::library::library_event(&cx, args, &s));
+    let out = syntax::parse_library_event(&cx, args, &item)
+        .and_then(|(args, s)| codegen::library::library_event(&cx, args, &s));
     match (cx.check(), out) {
         (Ok(()), Some(out)) => out,
         (Err(err), _) => {

@@ -64,7 +64,12 @@ pub struct ScopeError {
 
 impl fmt::Display for ScopeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "malformed scope at column {}: {}", self.offset + 1, self.message)
+        write!(
+            f,
+            "malformed scope at column {}: {}",
+            self.offset + 1,
+            self.message
+        )
     }
 }
 
@@ -84,16 +89,25 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ScopeError> {
         if c.is_whitespace() {
             i += 1;
         } else if c == '(' || c == ')' || c == '!' {
-            tokens.push(Token { text: c.to_string(), offset: i });
+            tokens.push(Token {
+                text: c.to_string(),
+                offset: i,
+            });
             i += 1;
         } else if c == '&' || c == '|' {
             if chars.get(i + 1).map(|&(_, n)| n) == Some(c) {
-                tokens.push(Token { text: format!("{c}{c}"), offset: i });
+                tokens.push(Token {
+                    text: format!("{c}{c}"),
+                    offset: i,
+                });
                 i += 2;
             } else {
                 return Err(ScopeError {
                     offset: i,
-                    message: format!("`{c}` alone is not an operator; write `{c}{c}` or `{}`", if c == '&' { "and" } else { "or" }),
+                    message: format!(
+                        "`{c}` alone is not an operator; write `{c}{c}` or `{}`",
+                        if c == '&' { "and" } else { "or" }
+                    ),
                 });
             }
         } else if c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '/' | '-' | '_') {
@@ -107,9 +121,15 @@ fn tokenize(input: &str) -> Result<Vec<Token>, ScopeError> {
                     break;
                 }
             }
-            tokens.push(Token { text, offset: start });
+            tokens.push(Token {
+                text,
+                offset: start,
+            });
         } else {
-            return Err(ScopeError { offset: i, message: format!("unexpected character `{c}`") });
+            return Err(ScopeError {
+                offset: i,
+                message: format!("unexpected character `{c}`"),
+            });
         }
     }
     Ok(tokens)
@@ -121,8 +141,7 @@ struct Parser {
     end: usize,
 }
 
-const EXPECT_PRIMITIVE: &str =
-    "expected `tcp`, `udp`, `ip`, `ip6`, `host`, `net`, `port`, `portrange`, `src`, `dst`, `not` or `(`";
+const EXPECT_PRIMITIVE: &str = "expected `tcp`, `udp`, `ip`, `ip6`, `host`, `net`, `port`, `portrange`, `src`, `dst`, `not` or `(`";
 
 impl Parser {
     fn peek(&self) -> Option<&str> {
@@ -138,7 +157,10 @@ impl Parser {
     }
 
     fn err<T>(&self, message: impl Into<String>) -> Result<T, ScopeError> {
-        Err(ScopeError { offset: self.offset(), message: message.into() })
+        Err(ScopeError {
+            offset: self.offset(),
+            message: message.into(),
+        })
     }
 
     fn found(&self) -> String {
@@ -188,7 +210,10 @@ impl Parser {
         if self.eat(&["("]) {
             let inner = self.expr()?;
             if !self.eat(&[")"]) {
-                return self.err(format!("expected `)` to close the parenthesis, {}", self.found()));
+                return self.err(format!(
+                    "expected `)` to close the parenthesis, {}",
+                    self.found()
+                ));
             }
             return Ok(inner);
         }
@@ -206,7 +231,10 @@ impl Parser {
         if let Some(proto) = proto {
             self.pos += 1;
             // `tcp port 80` is `tcp and port 80`; plain `tcp` stands alone.
-            if matches!(self.peek(), Some("src" | "dst" | "host" | "net" | "port" | "portrange")) {
+            if matches!(
+                self.peek(),
+                Some("src" | "dst" | "host" | "net" | "port" | "portrange")
+            ) {
                 let rest = self.qualified()?;
                 return Ok(Scope::And(Box::new(Scope::Proto(proto)), Box::new(rest)));
             }
@@ -215,9 +243,9 @@ impl Parser {
         match self.peek() {
             Some("src" | "dst" | "host" | "net" | "port" | "portrange") => self.qualified(),
             Some(")") => self.err(format!("unbalanced `)`; {EXPECT_PRIMITIVE}")),
-            Some(other) if other.parse::<IpAddr>().is_ok() => {
-                self.err(format!("an address needs a keyword before it: write `host {other}`"))
-            }
+            Some(other) if other.parse::<IpAddr>().is_ok() => self.err(format!(
+                "an address needs a keyword before it: write `host {other}`"
+            )),
             _ => self.err(format!("{EXPECT_PRIMITIVE}, {}", self.found())),
         }
     }
@@ -226,7 +254,11 @@ impl Parser {
     fn qualified(&mut self) -> Result<Scope, ScopeError> {
         let dir = match self.peek() {
             Some("src") | Some("dst") => {
-                let first = if self.peek() == Some("src") { Dir::Src } else { Dir::Dst };
+                let first = if self.peek() == Some("src") {
+                    Dir::Src
+                } else {
+                    Dir::Dst
+                };
                 self.pos += 1;
                 // `src or dst port 80`: the combined qualifier, only when the other side follows.
                 let other = if first == Dir::Src { "dst" } else { "src" };
@@ -253,7 +285,8 @@ impl Parser {
                 if addr.1.is_some() {
                     return Err(ScopeError {
                         offset: addr.2,
-                        message: "`host` takes a single address; for a prefix write `net ADDR/LEN`".to_owned(),
+                        message: "`host` takes a single address; for a prefix write `net ADDR/LEN`"
+                            .to_owned(),
                     });
                 }
                 Ok(Scope::Host(dir, addr.0))
@@ -264,20 +297,26 @@ impl Parser {
                 let Some(len) = len else {
                     return Err(ScopeError {
                         offset,
-                        message: format!("`net` needs a prefix length: write `net {addr}/{max}` or a shorter prefix"),
+                        message: format!(
+                            "`net` needs a prefix length: write `net {addr}/{max}` or a shorter prefix"
+                        ),
                     });
                 };
                 if u32::from(len) > max {
                     return Err(ScopeError {
                         offset,
-                        message: format!("prefix length {len} is longer than the address ({max} bits)"),
+                        message: format!(
+                            "prefix length {len} is longer than the address ({max} bits)"
+                        ),
                     });
                 }
                 let masked = mask(addr, len);
                 if masked != addr {
                     return Err(ScopeError {
                         offset,
-                        message: format!("`{addr}/{len}` has host bits set; write `net {masked}/{len}`"),
+                        message: format!(
+                            "`{addr}/{len}` has host bits set; write `net {masked}/{len}`"
+                        ),
                     });
                 }
                 Ok(Scope::Net(dir, addr, len))
@@ -289,7 +328,9 @@ impl Parser {
             "portrange" => {
                 let offset = self.offset();
                 let Some(tok) = self.bump() else {
-                    return self.err("expected a range `LOW-HIGH` after `portrange`, found the end of the scope");
+                    return self.err(
+                        "expected a range `LOW-HIGH` after `portrange`, found the end of the scope",
+                    );
                 };
                 let parsed = tok
                     .text
@@ -299,11 +340,16 @@ impl Parser {
                     Some((lo, hi)) if lo <= hi => Ok(Scope::PortRange(dir, lo, hi)),
                     Some((lo, hi)) => Err(ScopeError {
                         offset,
-                        message: format!("empty port range `{lo}-{hi}`; write `portrange {hi}-{lo}`"),
+                        message: format!(
+                            "empty port range `{lo}-{hi}`; write `portrange {hi}-{lo}`"
+                        ),
                     }),
                     None => Err(ScopeError {
                         offset,
-                        message: format!("expected a range `LOW-HIGH` of ports 0-65535 after `portrange`, found `{}`", tok.text),
+                        message: format!(
+                            "expected a range `LOW-HIGH` of ports 0-65535 after `portrange`, found `{}`",
+                            tok.text
+                        ),
                     }),
                 }
             }
@@ -319,7 +365,9 @@ impl Parser {
         let Some(tok) = self.bump() else {
             return Err(ScopeError {
                 offset,
-                message: format!("expected an IPv4 or IPv6 address after `{keyword}`, found the end of the scope"),
+                message: format!(
+                    "expected an IPv4 or IPv6 address after `{keyword}`, found the end of the scope"
+                ),
             });
         };
         let (addr, len) = match tok.text.split_once('/') {
@@ -329,7 +377,10 @@ impl Parser {
         let Ok(ip) = addr.parse::<IpAddr>() else {
             return Err(ScopeError {
                 offset,
-                message: format!("expected an IPv4 or IPv6 address after `{keyword}`, found `{}`", tok.text),
+                message: format!(
+                    "expected an IPv4 or IPv6 address after `{keyword}`, found `{}`",
+                    tok.text
+                ),
             });
         };
         let len = match len {
@@ -337,7 +388,10 @@ impl Parser {
             Some(l) => match l.parse::<u8>() {
                 Ok(l) => Some(l),
                 Err(_) => {
-                    return Err(ScopeError { offset, message: format!("expected a prefix length after `/`, found `{l}`") });
+                    return Err(ScopeError {
+                        offset,
+                        message: format!("expected a prefix length after `/`, found `{l}`"),
+                    });
                 }
             },
         };
@@ -349,11 +403,15 @@ impl Parser {
         match self.bump() {
             Some(tok) => tok.text.parse::<u16>().map_err(|_| ScopeError {
                 offset,
-                message: format!("expected a port number 0-65535 after `port`, found `{}`", tok.text),
+                message: format!(
+                    "expected a port number 0-65535 after `port`, found `{}`",
+                    tok.text
+                ),
             }),
             None => Err(ScopeError {
                 offset,
-                message: "expected a port number after `port`, found the end of the scope".to_owned(),
+                message: "expected a port number after `port`, found the end of the scope"
+                    .to_owned(),
             }),
         }
     }
@@ -363,12 +421,20 @@ fn mask(addr: IpAddr, len: u8) -> IpAddr {
     match addr {
         IpAddr::V4(a) => {
             let bits = u32::from(a);
-            let m = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len.min(32))) };
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len.min(32)))
+            };
             IpAddr::V4((bits & m).into())
         }
         IpAddr::V6(a) => {
             let bits = u128::from(a);
-            let m = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len.min(128))) };
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len.min(128)))
+            };
             IpAddr::V6((bits & m).into())
         }
     }
@@ -379,12 +445,22 @@ pub fn parse(input: &str) -> Result<Scope, ScopeError> {
     let tokens = tokenize(input)?;
     let end = input.chars().count();
     if tokens.is_empty() {
-        return Err(ScopeError { offset: 0, message: "empty scope; omit `scope` to see every connection".to_owned() });
+        return Err(ScopeError {
+            offset: 0,
+            message: "empty scope; omit `scope` to see every connection".to_owned(),
+        });
     }
-    let mut parser = Parser { tokens, pos: 0, end };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        end,
+    };
     let expr = parser.expr()?;
     if parser.pos < parser.tokens.len() {
-        return parser.err(format!("expected `and`, `or` or the end of the scope, {}", parser.found()));
+        return parser.err(format!(
+            "expected `and`, `or` or the end of the scope, {}",
+            parser.found()
+        ));
     }
     Ok(expr)
 }
@@ -428,13 +504,25 @@ pub fn codegen(scope: &Scope, pkt: &syn::Ident) -> TokenStream {
             match mask(*addr, *len) {
                 IpAddr::V4(a) => {
                     let net = u32::from(a);
-                    let m: u32 = if *len == 0 { 0 } else { u32::MAX << (32 - u32::from(*len)) };
-                    quote!(::core::matches!(#s::#f4(#pkt), ::core::option::Option::Some(a) if a & #m == #net))
+                    let m: u32 = if *len == 0 {
+                        0
+                    } else {
+                        u32::MAX << (32 - u32::from(*len))
+                    };
+                    quote!(
+                        ::core::matches!(#s::#f4(#pkt), ::core::option::Option::Some(a) if a & #m == #net)
+                    )
                 }
                 IpAddr::V6(a) => {
                     let net = u128::from(a);
-                    let m: u128 = if *len == 0 { 0 } else { u128::MAX << (128 - u32::from(*len)) };
-                    quote!(::core::matches!(#s::#f6(#pkt), ::core::option::Option::Some(a) if a & #m == #net))
+                    let m: u128 = if *len == 0 {
+                        0
+                    } else {
+                        u128::MAX << (128 - u32::from(*len))
+                    };
+                    quote!(
+                        ::core::matches!(#s::#f6(#pkt), ::core::option::Option::Some(a) if a & #m == #net)
+                    )
                 }
             }
         }),
@@ -467,14 +555,23 @@ fn endpoints(dir: Dir, one: impl Fn(bool) -> TokenStream) -> TokenStream {
 fn addr_fns(src: bool) -> (syn::Ident, syn::Ident) {
     let span = proc_macro2::Span::call_site();
     if src {
-        (syn::Ident::new("src_v4", span), syn::Ident::new("src_v6", span))
+        (
+            syn::Ident::new("src_v4", span),
+            syn::Ident::new("src_v6", span),
+        )
     } else {
-        (syn::Ident::new("dst_v4", span), syn::Ident::new("dst_v6", span))
+        (
+            syn::Ident::new("dst_v4", span),
+            syn::Ident::new("dst_v6", span),
+        )
     }
 }
 
 fn port_fn(src: bool) -> syn::Ident {
-    syn::Ident::new(if src { "src_port" } else { "dst_port" }, proc_macro2::Span::call_site())
+    syn::Ident::new(
+        if src { "src_port" } else { "dst_port" },
+        proc_macro2::Span::call_site(),
+    )
 }
 
 #[cfg(test)]
@@ -499,12 +596,27 @@ mod tests {
     fn primitives() {
         assert_eq!(p("tcp"), Scope::Proto(Proto::Tcp));
         assert_eq!(p("ip6"), Scope::Proto(Proto::Ip6));
-        assert_eq!(p("host 10.0.0.1"), Scope::Host(Dir::SrcOrDst, "10.0.0.1".parse().unwrap()));
-        assert_eq!(p("src host ::1"), Scope::Host(Dir::Src, "::1".parse().unwrap()));
-        assert_eq!(p("dst net 10.0.0.0/8"), Scope::Net(Dir::Dst, "10.0.0.0".parse().unwrap(), 8));
-        assert_eq!(p("net 2001:db8::/32"), Scope::Net(Dir::SrcOrDst, "2001:db8::".parse().unwrap(), 32));
+        assert_eq!(
+            p("host 10.0.0.1"),
+            Scope::Host(Dir::SrcOrDst, "10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(
+            p("src host ::1"),
+            Scope::Host(Dir::Src, "::1".parse().unwrap())
+        );
+        assert_eq!(
+            p("dst net 10.0.0.0/8"),
+            Scope::Net(Dir::Dst, "10.0.0.0".parse().unwrap(), 8)
+        );
+        assert_eq!(
+            p("net 2001:db8::/32"),
+            Scope::Net(Dir::SrcOrDst, "2001:db8::".parse().unwrap(), 32)
+        );
         assert_eq!(p("port 443"), Scope::Port(Dir::SrcOrDst, 443));
-        assert_eq!(p("src and dst portrange 1000-2000"), Scope::PortRange(Dir::SrcAndDst, 1000, 2000));
+        assert_eq!(
+            p("src and dst portrange 1000-2000"),
+            Scope::PortRange(Dir::SrcAndDst, 1000, 2000)
+        );
         assert_eq!(p("src or dst port 80"), Scope::Port(Dir::SrcOrDst, 80));
     }
 
@@ -512,7 +624,10 @@ mod tests {
     fn protocol_qualifies_what_follows() {
         assert_eq!(
             p("tcp dst port 80"),
-            Scope::And(Box::new(Scope::Proto(Proto::Tcp)), Box::new(Scope::Port(Dir::Dst, 80)))
+            Scope::And(
+                Box::new(Scope::Proto(Proto::Tcp)),
+                Box::new(Scope::Port(Dir::Dst, 80))
+            )
         );
     }
 
@@ -520,9 +635,18 @@ mod tests {
     fn precedence_and_binds_tighter_than_or() {
         let tcp = || Box::new(Scope::Proto(Proto::Tcp));
         let port = |n| Box::new(Scope::Port(Dir::SrcOrDst, n));
-        assert_eq!(p("tcp or port 1 and port 2"), Scope::Or(tcp(), Box::new(Scope::And(port(1), port(2)))));
-        assert_eq!(p("(tcp || port 1) && port 2"), Scope::And(Box::new(Scope::Or(tcp(), port(1))), port(2)));
-        assert_eq!(p("not tcp and ! port 1"), Scope::And(Box::new(Scope::Not(tcp())), Box::new(Scope::Not(port(1)))));
+        assert_eq!(
+            p("tcp or port 1 and port 2"),
+            Scope::Or(tcp(), Box::new(Scope::And(port(1), port(2))))
+        );
+        assert_eq!(
+            p("(tcp || port 1) && port 2"),
+            Scope::And(Box::new(Scope::Or(tcp(), port(1))), port(2))
+        );
+        assert_eq!(
+            p("not tcp and ! port 1"),
+            Scope::And(Box::new(Scope::Not(tcp())), Box::new(Scope::Not(port(1))))
+        );
     }
 
     #[test]
@@ -532,28 +656,79 @@ mod tests {
         let b = "10.0.0.2".parse().unwrap();
         assert_eq!(
             p("src host 10.0.0.1 or dst host 10.0.0.2"),
-            Scope::Or(Box::new(Scope::Host(Dir::Src, a)), Box::new(Scope::Host(Dir::Dst, b)))
+            Scope::Or(
+                Box::new(Scope::Host(Dir::Src, a)),
+                Box::new(Scope::Host(Dir::Dst, b))
+            )
         );
     }
 
     #[test]
     fn errors_say_where_and_what_to_write() {
-        assert_eq!(e("tcp dst prot 80"), "malformed scope at column 9: expected `host`, `net`, `port` or `portrange`, found `prot`");
-        assert_eq!(e("port http"), "malformed scope at column 6: expected a port number 0-65535 after `port`, found `http`");
-        assert_eq!(e("port 70000"), "malformed scope at column 6: expected a port number 0-65535 after `port`, found `70000`");
-        assert_eq!(e("net 10.0.0.1/8"), "malformed scope at column 5: `10.0.0.1/8` has host bits set; write `net 10.0.0.0/8`");
-        assert_eq!(e("net 10.0.0.0/33"), "malformed scope at column 5: prefix length 33 is longer than the address (32 bits)");
-        assert_eq!(e("net 10.0.0.0"), "malformed scope at column 5: `net` needs a prefix length: write `net 10.0.0.0/32` or a shorter prefix");
-        assert_eq!(e("host 10.0.0.0/8"), "malformed scope at column 6: `host` takes a single address; for a prefix write `net ADDR/LEN`");
-        assert_eq!(e("(tcp"), "malformed scope at column 5: expected `)` to close the parenthesis, found the end of the scope");
-        assert_eq!(e("tcp)"), "malformed scope at column 4: expected `and`, `or` or the end of the scope, found `)`");
-        assert_eq!(e("tcp and"), format!("malformed scope at column 8: {EXPECT_PRIMITIVE}, found the end of the scope"));
-        assert_eq!(e("10.0.0.1"), "malformed scope at column 1: an address needs a keyword before it: write `host 10.0.0.1`");
-        assert_eq!(e("tcp & udp"), "malformed scope at column 5: `&` alone is not an operator; write `&&` or `and`");
-        assert_eq!(e("portrange 90-80"), "malformed scope at column 11: empty port range `90-80`; write `portrange 80-90`");
-        assert_eq!(e("host 1.2.3"), "malformed scope at column 6: expected an IPv4 or IPv6 address after `host`, found `1.2.3`");
-        assert_eq!(e("  "), "malformed scope at column 1: empty scope; omit `scope` to see every connection");
-        assert_eq!(e("tcp $"), "malformed scope at column 5: unexpected character `$`");
+        assert_eq!(
+            e("tcp dst prot 80"),
+            "malformed scope at column 9: expected `host`, `net`, `port` or `portrange`, found `prot`"
+        );
+        assert_eq!(
+            e("port http"),
+            "malformed scope at column 6: expected a port number 0-65535 after `port`, found `http`"
+        );
+        assert_eq!(
+            e("port 70000"),
+            "malformed scope at column 6: expected a port number 0-65535 after `port`, found `70000`"
+        );
+        assert_eq!(
+            e("net 10.0.0.1/8"),
+            "malformed scope at column 5: `10.0.0.1/8` has host bits set; write `net 10.0.0.0/8`"
+        );
+        assert_eq!(
+            e("net 10.0.0.0/33"),
+            "malformed scope at column 5: prefix length 33 is longer than the address (32 bits)"
+        );
+        assert_eq!(
+            e("net 10.0.0.0"),
+            "malformed scope at column 5: `net` needs a prefix length: write `net 10.0.0.0/32` or a shorter prefix"
+        );
+        assert_eq!(
+            e("host 10.0.0.0/8"),
+            "malformed scope at column 6: `host` takes a single address; for a prefix write `net ADDR/LEN`"
+        );
+        assert_eq!(
+            e("(tcp"),
+            "malformed scope at column 5: expected `)` to close the parenthesis, found the end of the scope"
+        );
+        assert_eq!(
+            e("tcp)"),
+            "malformed scope at column 4: expected `and`, `or` or the end of the scope, found `)`"
+        );
+        assert_eq!(
+            e("tcp and"),
+            format!("malformed scope at column 8: {EXPECT_PRIMITIVE}, found the end of the scope")
+        );
+        assert_eq!(
+            e("10.0.0.1"),
+            "malformed scope at column 1: an address needs a keyword before it: write `host 10.0.0.1`"
+        );
+        assert_eq!(
+            e("tcp & udp"),
+            "malformed scope at column 5: `&` alone is not an operator; write `&&` or `and`"
+        );
+        assert_eq!(
+            e("portrange 90-80"),
+            "malformed scope at column 11: empty port range `90-80`; write `portrange 80-90`"
+        );
+        assert_eq!(
+            e("host 1.2.3"),
+            "malformed scope at column 6: expected an IPv4 or IPv6 address after `host`, found `1.2.3`"
+        );
+        assert_eq!(
+            e("  "),
+            "malformed scope at column 1: empty scope; omit `scope` to see every connection"
+        );
+        assert_eq!(
+            e("tcp $"),
+            "malformed scope at column 5: unexpected character `$`"
+        );
     }
 
     #[test]
@@ -564,6 +739,11 @@ mod tests {
         assert!(code.contains("4278190080u32"), "mask 255.0.0.0: {code}");
         assert!(code.contains("167772160u32"), "net 10.0.0.0: {code}");
         let code = codegen(&p("portrange 1-2"), &pkt).to_string();
-        assert!(code.contains("src_port") && code.contains("dst_port") && code.contains("1u16 ..= 2u16"), "{code}");
+        assert!(
+            code.contains("src_port")
+                && code.contains("dst_port")
+                && code.contains("1u16 ..= 2u16"),
+            "{code}"
+        );
     }
 }

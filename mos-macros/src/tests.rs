@@ -137,9 +137,22 @@ fn snapshot_library_event() {
         ),
     );
     insta::assert_snapshot!(out);
-    let out = library(quote!(base = HttpRequest, filter = is_get), quote!(pub struct HttpGet;));
-    assert!(out.contains("<HttpRequest as ::mos_runtime::__private::UserEvent>::ROOT"), "{out}");
-    assert!(out.contains("<HttpRequest as ::mos_runtime::__private::UserEvent>::filter(cx) && is_get(cx)"), "{out}");
+    let out = library(
+        quote!(base = HttpRequest, filter = is_get),
+        quote!(
+            pub struct HttpGet;
+        ),
+    );
+    assert!(
+        out.contains("<HttpRequest as ::mos_runtime::__private::UserEvent>::ROOT"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "<HttpRequest as ::mos_runtime::__private::UserEvent>::filter(cx) && is_get(cx)"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -171,8 +184,14 @@ fn dispatch_is_pre_order_depth_first_in_declaration_order_and_pruned() {
         .filter(|s| rcv.contains(s))
         .collect();
     assert_eq!(order.len(), 6, "{rcv}");
-    let positions: Vec<usize> = order.iter().map(|s| rcv.find(s).unwrap_or(usize::MAX)).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "order {positions:?} in {rcv}");
+    let positions: Vec<usize> = order
+        .iter()
+        .map(|s| rcv.find(s).unwrap_or(usize::MAX))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "order {positions:?} in {rcv}"
+    );
     // Each filter appears once per entry.
     assert_eq!(rcv.matches("fa(").count(), 1);
     assert!(out.contains("fn pkt_in_snd"));
@@ -182,9 +201,13 @@ fn dispatch_is_pre_order_depth_first_in_declaration_order_and_pruned() {
 
 /// The text of one generated fn (from its signature to the next `fn` at the same level).
 fn section<'a>(out: &'a str, start: &str) -> &'a str {
-    let Some(from) = out.find(start) else { return "" };
+    let Some(from) = out.find(start) else {
+        return "";
+    };
     let rest = &out[from..];
-    let end = rest[1..].find("\n        fn ").map_or(rest.len(), |e| e + 1);
+    let end = rest[1..]
+        .find("\n        fn ")
+        .map_or(rest.len(), |e| e + 1);
     &rest[..end]
 }
 
@@ -208,8 +231,16 @@ fn subscriptions_and_initial_enabled() {
         "constSUBSCRIPTIONS:{rt}::Subscriptions={rt}::Subscriptions::NONE.with({rt}::Event::ConnStart,{rt}::Hook::Snd,).with({rt}::Event::Error,{rt}::Hook::Null,).with({rt}::Event::Timeout,{rt}::Hook::Null,);"
     );
     assert!(flat.contains(&expected), "{flat}");
-    assert!(flat.contains(&format!("constINITIAL_ENABLED:{rt}::HandlerSet={rt}::HandlerSet::MAX&!0xa_u128;")), "{out}");
-    assert!(flat.contains(&format!("pubconstd:{rt}::HandlerId={rt}::HandlerId(3u8")), "{out}");
+    assert!(
+        flat.contains(&format!(
+            "constINITIAL_ENABLED:{rt}::HandlerSet={rt}::HandlerSet::MAX&!0xa_u128;"
+        )),
+        "{out}"
+    );
+    assert!(
+        flat.contains(&format!("pubconstd:{rt}::HandlerId={rt}::HandlerId(3u8")),
+        "{out}"
+    );
 }
 
 // ---- errors -------------------------------------------------------------------------------
@@ -223,7 +254,10 @@ fn unknown_event_suggests() {
             #[on(event = ON_PKT_INN, hook = RCV)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert!(msg.starts_with("unknown event `ON_PKT_INN`; did you mean `ON_PKT_IN`?"), "{msg}");
+    assert!(
+        msg.starts_with("unknown event `ON_PKT_INN`; did you mean `ON_PKT_IN`?"),
+        "{msg}"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -233,7 +267,10 @@ fn unknown_event_suggests() {
             #[on(event = Search, hook = RCV)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert!(msg.starts_with("unknown event `HttpReqest`; did you mean `HttpRequest`?"), "{msg}");
+    assert!(
+        msg.starts_with("unknown event `HttpReqest`; did you mean `HttpRequest`?"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -245,7 +282,10 @@ fn wrong_hook_lists_the_right_ones() {
             #[on(event = ON_CONN_START, hook = NULL)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert_eq!(msg, "ON_CONN_START is not raised at NULL; it is raised at SND and RCV: write `hook = SND` or `hook = RCV`");
+    assert_eq!(
+        msg,
+        "ON_CONN_START is not raised at NULL; it is raised at SND and RCV: write `hook = SND` or `hook = RCV`"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -254,7 +294,10 @@ fn wrong_hook_lists_the_right_ones() {
             #[on(event = Req, hook = SND)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert_eq!(msg, "`Req` is not raised at SND: `Req` derives from ON_CONN_NEW_DATA, which is raised only at RCV; write `hook = RCV`");
+    assert_eq!(
+        msg,
+        "`Req` is not raised at SND: `Req` derives from ON_CONN_NEW_DATA, which is raised only at RCV; write `hook = RCV`"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -262,7 +305,10 @@ fn wrong_hook_lists_the_right_ones() {
             #[on(event = ON_PKT_IN)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert_eq!(msg, "ON_PKT_IN is raised at SND, RCV and NULL; say which with `hook = SND` or `hook = RCV` or `hook = NULL`");
+    assert_eq!(
+        msg,
+        "ON_PKT_IN is raised at SND, RCV and NULL; say which with `hook = SND` or `hook = RCV` or `hook = NULL`"
+    );
 }
 
 #[test]
@@ -277,7 +323,10 @@ fn cycles_are_shown() {
             #[on(event = C, hook = RCV)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert!(msg.starts_with("cycle among events: A -> C -> B -> A"), "{msg}");
+    assert!(
+        msg.starts_with("cycle among events: A -> C -> B -> A"),
+        "{msg}"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -296,7 +345,10 @@ fn handler_context_must_match_the_event() {
             #[on(event = ON_ORPHAN)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert_eq!(msg, "ON_ORPHAN at NULL has no flow context, so no flow state: take `cx: &mut PacketCx<'_>`");
+    assert_eq!(
+        msg,
+        "ON_ORPHAN at NULL has no flow context, so no flow state: take `cx: &mut PacketCx<'_>`"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -305,7 +357,10 @@ fn handler_context_must_match_the_event() {
             #[on(event = ON_CONN_START, hook = SND)] fn h(cx: &Cx<'_, Flow, Core>) {}
         }},
     );
-    assert_eq!(msg, "a handler takes its context by mutable reference: `cx: &mut Cx<'_, Flow, Core>`");
+    assert_eq!(
+        msg,
+        "a handler takes its context by mutable reference: `cx: &mut Cx<'_, Flow, Core>`"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -326,15 +381,57 @@ fn filter_signatures() {
             #[on(event = E)] fn h(cx: &mut Cx<'_, Flow>) {}
         }}
     };
-    let msg = error(quote!(), app(quote!(fn f(cx: &mut FilterCx<'_, Flow>) -> bool { true })));
+    let msg = error(
+        quote!(),
+        app(quote!(
+            fn f(cx: &mut FilterCx<'_, Flow>) -> bool {
+                true
+            }
+        )),
+    );
     assert!(msg.starts_with("a filter only reads"), "{msg}");
-    let msg = error(quote!(), app(quote!(fn f(cx: &FilterCx<'_, Flow>) {})));
+    let msg = error(
+        quote!(),
+        app(quote!(
+            fn f(cx: &FilterCx<'_, Flow>) {}
+        )),
+    );
     assert!(msg.starts_with("a filter returns `bool`"), "{msg}");
-    let msg = error(quote!(), app(quote!(fn f(cx: &Cx<'_, Flow>) -> bool { true })));
-    assert_eq!(msg, "a filter gets the read-only view: take `cx: &FilterCx<'_, Flow>`");
-    let msg = error(quote!(), app(quote!(fn f(cx: &FilterCx<'_, Flow>, raise: &mut Raise) -> bool { true })));
-    assert_eq!(msg, "a filter takes one parameter: `fn f(cx: &FilterCx<'_, Flow>) -> bool`");
-    assert!(errors(quote!(), app(quote!(fn f<F, C>(cx: &FilterCx<'_, F, C>) -> bool { true }))).is_empty());
+    let msg = error(
+        quote!(),
+        app(quote!(
+            fn f(cx: &Cx<'_, Flow>) -> bool {
+                true
+            }
+        )),
+    );
+    assert_eq!(
+        msg,
+        "a filter gets the read-only view: take `cx: &FilterCx<'_, Flow>`"
+    );
+    let msg = error(
+        quote!(),
+        app(quote!(
+            fn f(cx: &FilterCx<'_, Flow>, raise: &mut Raise) -> bool {
+                true
+            }
+        )),
+    );
+    assert_eq!(
+        msg,
+        "a filter takes one parameter: `fn f(cx: &FilterCx<'_, Flow>) -> bool`"
+    );
+    assert!(
+        errors(
+            quote!(),
+            app(quote!(
+                fn f<F, C>(cx: &FilterCx<'_, F, C>) -> bool {
+                    true
+                }
+            ))
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -345,7 +442,10 @@ fn state_types() {
             #[on(event = ON_CONN_START, hook = SND)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert!(msg.starts_with("this app handles flow events but has no per-connection state"), "{msg}");
+    assert!(
+        msg.starts_with("this app handles flow events but has no per-connection state"),
+        "{msg}"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -355,7 +455,13 @@ fn state_types() {
     );
     assert!(msg.starts_with("duplicate #[flow_state]"), "{msg}");
     // An app with flow-less handlers only needs no flow state.
-    assert!(errors(quote!(), quote! { mod a { #[on(event = ON_ORPHAN)] fn h(cx: &mut PacketCx<'_>) {} } }).is_empty());
+    assert!(
+        errors(
+            quote!(),
+            quote! { mod a { #[on(event = ON_ORPHAN)] fn h(cx: &mut PacketCx<'_>) {} } }
+        )
+        .is_empty()
+    );
 }
 
 #[test]
@@ -367,11 +473,20 @@ fn attribute_keys() {
             #[on(event = ON_CONN_START, hok = SND)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert_eq!(msg, "unknown key `hok` in #[on]; did you mean `hook`? (#[on] accepts `event`, `hook` and `per_flow`)");
+    assert_eq!(
+        msg,
+        "unknown key `hok` in #[on]; did you mean `hook`? (#[on] accepts `event`, `hook` and `per_flow`)"
+    );
     let msg = error(quote!(scpoe = "tcp"), quote! { mod a {} });
-    assert_eq!(msg, "unknown key `scpoe` in #[app]; did you mean `scope`? (#[app] accepts `scope`)");
+    assert_eq!(
+        msg,
+        "unknown key `scpoe` in #[app]; did you mean `scope`? (#[app] accepts `scope`)"
+    );
     let msg = error(quote!(scope = "tcp dst prot 80"), quote! { mod a {} });
-    assert_eq!(msg, "malformed scope at column 9: expected `host`, `net`, `port` or `portrange`, found `prot`");
+    assert_eq!(
+        msg,
+        "malformed scope at column 9: expected `host`, `net`, `port` or `portrange`, found `prot`"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -379,7 +494,10 @@ fn attribute_keys() {
             #[on(event = ON_CONN_START, hook = SEND)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert_eq!(msg, "unknown hook `SEND`; did you mean `SND`? a hook is one of `SND`, `RCV` or `NULL`");
+    assert_eq!(
+        msg,
+        "unknown hook `SEND`; did you mean `SND`? a hook is one of `SND`, `RCV` or `NULL`"
+    );
 }
 
 #[test]
@@ -412,7 +530,10 @@ fn raised_events() {
             #[on(event = E)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert!(msg.starts_with("built-in events raise no child events"), "{msg}");
+    assert!(
+        msg.starts_with("built-in events raise no child events"),
+        "{msg}"
+    );
     let msg = error(
         quote!(),
         quote! { mod a {
@@ -423,7 +544,10 @@ fn raised_events() {
             #[on(event = E)] fn h(cx: &mut Cx<'_, Flow>) {}
         }},
     );
-    assert_eq!(msg, "`M` has `raised` child events, so its filter raises them: `fn m(cx: &FilterCx<'_, Flow>, raise: &mut Raise) -> bool`");
+    assert_eq!(
+        msg,
+        "`M` has `raised` child events, so its filter raises them: `fn m(cx: &FilterCx<'_, Flow>, raise: &mut Raise) -> bool`"
+    );
 }
 
 #[test]

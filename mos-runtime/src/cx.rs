@@ -42,9 +42,15 @@ pub(crate) enum PacketSlot<'a> {
     /// No packet (`ON_CONN_NEW_DATA`, `ON_CONN_END`, `ON_TIMEOUT`).
     None,
     /// Passive mode: read-only.
-    Shared { meta: &'a PacketMeta, data: &'a [u8] },
+    Shared {
+        meta: &'a PacketMeta,
+        data: &'a [u8],
+    },
     /// Inline mode: handlers may rewrite it.
-    Owned { meta: &'a mut PacketMeta, data: &'a mut [u8] },
+    Owned {
+        meta: &'a mut PacketMeta,
+        data: &'a mut [u8],
+    },
     /// A frame that did not parse (`ON_ERROR(Malformed)` at `NULL`).
     Raw { data: &'a [u8] },
 }
@@ -281,7 +287,10 @@ impl<'a, F, C> FilterCx<'a, F, C> {
 
 fn stream_bytes(receiver: &crate::engine::conn::SideState) -> u64 {
     if receiver.buffering {
-        receiver.stream.contig_end().saturating_sub(receiver.stream.missed())
+        receiver
+            .stream
+            .contig_end()
+            .saturating_sub(receiver.stream.missed())
     } else {
         receiver.unbuffered_next
     }
@@ -351,7 +360,10 @@ impl<'a, F, C> Cx<'a, F, C> {
         if let Some(old) = env.conn.user_timer.take() {
             env.timers.cancel(old);
         }
-        let entry = TimerEntry { flow: env.flow_id, kind: TimerKind::User };
+        let entry = TimerEntry {
+            flow: env.flow_id,
+            kind: TimerKind::User,
+        };
         match env.timers.schedule(env.now.saturating_add(after), entry) {
             Ok(handle) => {
                 env.conn.user_timer = Some(handle);

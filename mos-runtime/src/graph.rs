@@ -71,11 +71,19 @@ pub struct EventGraph {
 
 /// The nine built-in nodes every graph starts with.
 pub const BUILTIN_NODES: [EventNode; 9] = {
-    let mut nodes = [EventNode { name: "", kind: EventKind::Builtin(Event::PktIn), base: None }; 9];
+    let mut nodes = [EventNode {
+        name: "",
+        kind: EventKind::Builtin(Event::PktIn),
+        base: None,
+    }; 9];
     let mut i = 0;
     while i < 9 {
         let event = Event::ALL[i];
-        nodes[i] = EventNode { name: event.name(), kind: EventKind::Builtin(event), base: None };
+        nodes[i] = EventNode {
+            name: event.name(),
+            kind: EventKind::Builtin(event),
+            base: None,
+        };
         i += 1;
     }
     nodes
@@ -90,7 +98,9 @@ pub trait AppGraph: App {
 impl EventGraph {
     /// Whether event `i` has a handler at or below it.
     fn live(&self, i: usize) -> bool {
-        self.handlers.iter().any(|h| self.descends(usize::from(h.event), i))
+        self.handlers
+            .iter()
+            .any(|h| self.descends(usize::from(h.event), i))
     }
 
     /// Whether `node` is `ancestor` or below it.
@@ -123,13 +133,18 @@ impl EventGraph {
         writeln!(out, "  node [fontname=\"Helvetica\", fontsize=11];")?;
         for (i, node) in self.events.iter().enumerate() {
             let builtin = matches!(node.kind, EventKind::Builtin(_));
-            if builtin && !self.live(i) && !self.events.iter().any(|n| n.base == u16::try_from(i).ok()) {
+            if builtin
+                && !self.live(i)
+                && !self.events.iter().any(|n| n.base == u16::try_from(i).ok())
+            {
                 continue;
             }
             let label = match node.kind {
                 EventKind::Builtin(_) => escape(node.name),
                 EventKind::User { raised: true, .. } => format!("{}\\n(raised)", escape(node.name)),
-                EventKind::User { anonymous: true, .. } => escape(node.name),
+                EventKind::User {
+                    anonymous: true, ..
+                } => escape(node.name),
                 EventKind::User { filter, .. } | EventKind::Library { filter } => {
                     format!("{}\\nfilter: {}", escape(node.name), escape(filter))
                 }
@@ -146,7 +161,12 @@ impl EventGraph {
         }
         for (i, h) in self.handlers.iter().enumerate() {
             let per_flow = if h.per_flow { " (per flow)" } else { "" };
-            writeln!(out, "  h{i} [label=\"{} @ {}{per_flow}\", shape=note];", escape(h.name), h.hook)?;
+            writeln!(
+                out,
+                "  h{i} [label=\"{} @ {}{per_flow}\", shape=note];",
+                escape(h.name),
+                h.hook
+            )?;
             writeln!(out, "  e{} -> h{i} [style=dashed];", h.event)?;
         }
         writeln!(out, "}}")
@@ -169,7 +189,11 @@ mod tests {
     use super::*;
 
     const EVENTS: &[EventNode] = &{
-        let mut nodes = [EventNode { name: "", kind: EventKind::Builtin(Event::PktIn), base: None }; 11];
+        let mut nodes = [EventNode {
+            name: "",
+            kind: EventKind::Builtin(Event::PktIn),
+            base: None,
+        }; 11];
         let mut i = 0;
         while i < 9 {
             nodes[i] = BUILTIN_NODES[i];
@@ -177,12 +201,20 @@ mod tests {
         }
         nodes[9] = EventNode {
             name: "HttpRequest",
-            kind: EventKind::User { filter: "is_http", anonymous: false, raised: false },
+            kind: EventKind::User {
+                filter: "is_http",
+                anonymous: false,
+                raised: false,
+            },
             base: Some(4),
         };
         nodes[10] = EventNode {
             name: "Search",
-            kind: EventKind::User { filter: "is_\"search\"", anonymous: false, raised: false },
+            kind: EventKind::User {
+                filter: "is_\"search\"",
+                anonymous: false,
+                raised: false,
+            },
             base: Some(9),
         };
         nodes
@@ -192,8 +224,18 @@ mod tests {
         app: "demo",
         events: EVENTS,
         handlers: &[
-            HandlerNode { name: "count", event: 0, hook: Hook::Rcv, per_flow: false },
-            HandlerNode { name: "log", event: 10, hook: Hook::Rcv, per_flow: true },
+            HandlerNode {
+                name: "count",
+                event: 0,
+                hook: Hook::Rcv,
+                per_flow: false,
+            },
+            HandlerNode {
+                name: "log",
+                event: 10,
+                hook: Hook::Rcv,
+                per_flow: true,
+            },
         ],
     };
 
@@ -230,10 +272,22 @@ mod tests {
     #[test]
     fn a_base_loop_does_not_hang() {
         const LOOP: &[EventNode] = &[
-            EventNode { name: "a", kind: EventKind::Library { filter: "f" }, base: Some(1) },
-            EventNode { name: "b", kind: EventKind::Library { filter: "f" }, base: Some(0) },
+            EventNode {
+                name: "a",
+                kind: EventKind::Library { filter: "f" },
+                base: Some(1),
+            },
+            EventNode {
+                name: "b",
+                kind: EventKind::Library { filter: "f" },
+                base: Some(0),
+            },
         ];
-        let g = EventGraph { app: "x", events: LOOP, handlers: &[] };
+        let g = EventGraph {
+            app: "x",
+            events: LOOP,
+            handlers: &[],
+        };
         assert!(!g.descends(0, 5));
         assert!(g.to_dot().contains("e1 -> e0;"));
     }

@@ -57,10 +57,10 @@ pub mod wire;
 pub mod __private;
 
 pub use app::{App, CoreState, HandlerId, HandlerInfo, HandlerSet, Subscriptions};
-pub use cx::{Cx, FilterCx, PacketCx};
-pub use event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
 pub use config::Config;
+pub use cx::{Cx, FilterCx, PacketCx};
 pub use engine::{PacketSink, Worker};
+pub use event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
 pub use io::PcapSink;
 pub use mos_macros::{app, core_state, event, flow_state, on};
 pub use report::Report;

@@ -31,11 +31,19 @@ impl<A: CoreState, B: CoreState> CoreState for (A, B) {
 }
 
 /// A placeholder entry for the fixed-capacity handler table.
-const NO_HANDLER: HandlerInfo = HandlerInfo { name: "", event: "", hook: Hook::Null, per_flow: false };
+const NO_HANDLER: HandlerInfo = HandlerInfo {
+    name: "",
+    event: "",
+    hook: Hook::Null,
+    per_flow: false,
+};
 
 /// `a` followed by `b`, in a table of [`MAX_HANDLERS`] entries; the length is returned too.
 /// Panics at compile time (it is only used in constants) if the apps have too many handlers.
-const fn concat_handlers(a: &[HandlerInfo], b: &[HandlerInfo]) -> ([HandlerInfo; MAX_HANDLERS], usize) {
+const fn concat_handlers(
+    a: &[HandlerInfo],
+    b: &[HandlerInfo],
+) -> ([HandlerInfo; MAX_HANDLERS], usize) {
     let len = a.len() + b.len();
     if len > MAX_HANDLERS {
         panic!("the apps of a run have more than 128 handlers in total (one enable bit each)");
@@ -56,16 +64,11 @@ const fn concat_handlers(a: &[HandlerInfo], b: &[HandlerInfo]) -> ([HandlerInfo;
 
 /// The bits of `set` below `n`.
 const fn low_bits(set: HandlerSet, n: usize) -> HandlerSet {
-    if n >= MAX_HANDLERS { set } else { set & ((1u128 << n) - 1) }
-}
-
-/// Helper holding the pair's handler table (a generic `const` cannot be an array of computed
-/// length, so the table is fixed-size and sliced).
-struct Table<A, B>(A, B);
-
-impl<A: App, B: App> Table<A, B> {
-    const BUILT: ([HandlerInfo; MAX_HANDLERS], usize) = concat_handlers(A::HANDLERS, B::HANDLERS);
-    const HANDLERS: &'static [HandlerInfo] = Self::BUILT.0.split_at(Self::BUILT.1).0;
+    if n >= MAX_HANDLERS {
+        set
+    } else {
+        set & ((1u128 << n) - 1)
+    }
 }
 
 /// A context for one app of the pair, reborrowing the shared engine state of `env`.
@@ -93,15 +96,24 @@ fn reborrow_env<'b>(env: &'b mut FlowEnv<'_>) -> FlowEnv<'b> {
 fn reborrow_packet<'b>(slot: &'b mut PacketSlot<'_>) -> PacketSlot<'b> {
     match slot {
         PacketSlot::None => PacketSlot::None,
-        PacketSlot::Shared { meta, data } => PacketSlot::Shared { meta, data },
-        PacketSlot::Owned { meta, data } => PacketSlot::Owned { meta: &mut **meta, data: &mut **data },
-        PacketSlot::Raw { data } => PacketSlot::Raw { data },
+        PacketSlot::Shared { meta, data } => PacketSlot::Shared {
+            meta: *meta,
+            data: *data,
+        },
+        PacketSlot::Owned { meta, data } => PacketSlot::Owned {
+            meta: &mut **meta,
+            data: &mut **data,
+        },
+        PacketSlot::Raw { data } => PacketSlot::Raw { data: *data },
     }
 }
 
 /// Run `entry` of the first app of the pair on `cx`.
 #[inline(always)]
-fn first<FA, FB, CA, CB>(cx: &mut Cx<'_, (FA, FB), (CA, CB)>, entry: impl FnOnce(&mut Cx<'_, FA, CA>)) {
+fn first<FA, FB, CA, CB>(
+    cx: &mut Cx<'_, (FA, FB), (CA, CB)>,
+    entry: impl FnOnce(&mut Cx<'_, FA, CA>),
+) {
     let inner = &mut cx.0;
     let mut sub = Cx(FilterCx {
         flow: &mut inner.flow.0,
@@ -115,7 +127,11 @@ fn first<FA, FB, CA, CB>(cx: &mut Cx<'_, (FA, FB), (CA, CB)>, entry: impl FnOnce
 
 /// Run `entry` of the second app of the pair on `cx`; its handlers start at bit `offset`.
 #[inline(always)]
-fn second<FA, FB, CA, CB>(cx: &mut Cx<'_, (FA, FB), (CA, CB)>, offset: u32, entry: impl FnOnce(&mut Cx<'_, FB, CB>)) {
+fn second<FA, FB, CA, CB>(
+    cx: &mut Cx<'_, (FA, FB), (CA, CB)>,
+    offset: u32,
+    entry: impl FnOnce(&mut Cx<'_, FB, CB>),
+) {
     let inner = &mut cx.0;
     let mut sub = Cx(FilterCx {
         flow: &mut inner.flow.1,
@@ -147,10 +163,7 @@ macro_rules! flow_entry {
     ($name:ident) => {
         #[inline(always)]
         fn $name(cx: &mut Cx<'_, Self::Flow, Self::Core>) {
-            if !(A::SUBSCRIPTIONS.union(B::SUBSCRIPTIONS).0 != 0) {
-                return;
-            }
-            let offset = Self::OFFSET;
+            let offset = <Self as PairConsts>::OFFSET;
             match cx.dir() {
                 Dir::ClientToServer => {
                     first(cx, A::$name);
@@ -171,10 +184,16 @@ macro_rules! packet_entry {
         #[inline(always)]
         fn $name(cx: &mut PacketCx<'_, Self::Core>) {
             {
-                let mut sub = PacketCx { core: &mut cx.core.0, env: reborrow_packet_env(&mut cx.env, 0) };
+                let mut sub = PacketCx {
+                    core: &mut cx.core.0,
+                    env: reborrow_packet_env(&mut cx.env, 0),
+                };
                 A::$name(&mut sub);
             }
-            let mut sub = PacketCx { core: &mut cx.core.1, env: reborrow_packet_env(&mut cx.env, Self::OFFSET) };
+            let mut sub = PacketCx {
+                core: &mut cx.core.1,
+                env: reborrow_packet_env(&mut cx.env, <Self as PairConsts>::OFFSET),
+            };
             B::$name(&mut sub);
         }
     };
@@ -184,10 +203,14 @@ macro_rules! packet_entry {
 trait PairConsts {
     /// Bit offset of the second app's handlers.
     const OFFSET: u32;
+    /// Both apps' handlers in a fixed-capacity table, and how many there are (a generic `const`
+    /// cannot be an array of computed length, so the table is fixed-size and sliced).
+    const TABLE: ([HandlerInfo; MAX_HANDLERS], usize);
 }
 
 impl<A: App, B: App> PairConsts for (A, B) {
     const OFFSET: u32 = A::HANDLERS.len() as u32;
+    const TABLE: ([HandlerInfo; MAX_HANDLERS], usize) = concat_handlers(A::HANDLERS, B::HANDLERS);
 }
 
 impl<A: App, B: App> App for (A, B) {
@@ -195,7 +218,10 @@ impl<A: App, B: App> App for (A, B) {
     type Core = (A::Core, B::Core);
 
     const NAME: &'static str = "multi";
-    const HANDLERS: &'static [HandlerInfo] = Table::<A, B>::HANDLERS;
+    const HANDLERS: &'static [HandlerInfo] = {
+        let table: &'static ([HandlerInfo; MAX_HANDLERS], usize) = &<Self as PairConsts>::TABLE;
+        table.0.split_at(table.1).0
+    };
     const INITIAL_ENABLED: HandlerSet = {
         let n = A::HANDLERS.len();
         let b = match B::INITIAL_ENABLED.checked_shl(n as u32) {

@@ -37,33 +37,6 @@ impl Counters {
             self.events[usize::from(slot)] += 1;
         }
     }
-
-    pub fn merge(&mut self, other: &Counters) {
-        self.packets += other.packets;
-        self.bytes += other.bytes;
-        self.tcp_packets += other.tcp_packets;
-        self.connections += other.connections;
-        for (a, b) in self.ended.iter_mut().zip(other.ended) {
-            *a += b;
-        }
-        for (a, b) in self.orphans.iter_mut().zip(other.orphans) {
-            *a += b;
-        }
-        for (a, b) in self.errors.iter_mut().zip(other.errors) {
-            *a += b;
-        }
-        for (a, b) in self.events.iter_mut().zip(other.events) {
-            *a += b;
-        }
-        self.dropped += other.dropped;
-        self.forwarded += other.forwarded;
-        self.peak_flows += other.peak_flows;
-        self.first_ts = match (self.first_ts, other.first_ts) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        self.last_ts = self.last_ts.max(other.last_ts);
-    }
 }
 
 /// One named count.
@@ -131,7 +104,10 @@ impl Report {
             names
                 .zip(counts.iter())
                 .filter(|(_, count)| **count > 0)
-                .map(|(name, count)| Count { name: name.to_string(), count: *count })
+                .map(|(name, count)| Count {
+                    name: name.to_string(),
+                    count: *count,
+                })
                 .collect::<Vec<_>>()
         };
         let mut events = Vec::new();
@@ -140,7 +116,10 @@ impl Report {
                 if let Some(slot) = Subscriptions::slot(event, hook) {
                     let count = counters.events[usize::from(slot)];
                     if count > 0 {
-                        events.push(Count { name: format!("{}@{}", event.name(), hook.name()), count });
+                        events.push(Count {
+                            name: format!("{}@{}", event.name(), hook.name()),
+                            count,
+                        });
                     }
                 }
             }
@@ -148,7 +127,10 @@ impl Report {
         let handlers = handler_names
             .iter()
             .zip(handler_calls)
-            .map(|(name, count)| Count { name: (*name).to_string(), count: *count })
+            .map(|(name, count)| Count {
+                name: (*name).to_string(),
+                count: *count,
+            })
             .collect();
         let secs = elapsed.as_secs_f64();
         let trace_seconds = counters
@@ -161,11 +143,20 @@ impl Report {
             bytes: counters.bytes,
             tcp_packets: counters.tcp_packets,
             connections: counters.connections,
-            ended: named(&mut EndReason::ALL.iter().map(|r| r.name()), &counters.ended),
+            ended: named(
+                &mut EndReason::ALL.iter().map(|r| r.name()),
+                &counters.ended,
+            ),
             orphans: counters.orphans.iter().sum(),
-            orphans_by_reason: named(&mut OrphanReason::ALL.iter().map(|r| r.name()), &counters.orphans),
+            orphans_by_reason: named(
+                &mut OrphanReason::ALL.iter().map(|r| r.name()),
+                &counters.orphans,
+            ),
             errors: counters.errors.iter().sum(),
-            errors_by_kind: named(&mut ErrorKind::ALL.iter().map(|k| k.name()), &counters.errors),
+            errors_by_kind: named(
+                &mut ErrorKind::ALL.iter().map(|k| k.name()),
+                &counters.errors,
+            ),
             events,
             handlers,
             dropped: counters.dropped,
@@ -174,29 +165,45 @@ impl Report {
             cores,
             elapsed_seconds: secs,
             trace_seconds,
-            mpps: if secs > 0.0 { counters.packets as f64 / secs / 1e6 } else { 0.0 },
+            mpps: if secs > 0.0 {
+                counters.packets as f64 / secs / 1e6
+            } else {
+                0.0
+            },
         }
     }
 
     /// The count of one event at one hook.
     pub fn event_count(&self, event: Event, hook: Hook) -> u64 {
         let name = format!("{}@{}", event.name(), hook.name());
-        self.events.iter().find(|c| c.name == name).map_or(0, |c| c.count)
+        self.events
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(0, |c| c.count)
     }
 
     /// The number of errors of one kind.
     pub fn error_count(&self, kind: ErrorKind) -> u64 {
-        self.errors_by_kind.iter().find(|c| c.name == kind.name()).map_or(0, |c| c.count)
+        self.errors_by_kind
+            .iter()
+            .find(|c| c.name == kind.name())
+            .map_or(0, |c| c.count)
     }
 
     /// The number of orphans with one reason.
     pub fn orphan_count(&self, reason: OrphanReason) -> u64 {
-        self.orphans_by_reason.iter().find(|c| c.name == reason.name()).map_or(0, |c| c.count)
+        self.orphans_by_reason
+            .iter()
+            .find(|c| c.name == reason.name())
+            .map_or(0, |c| c.count)
     }
 
     /// The number of connections that ended for one reason.
     pub fn ended_count(&self, reason: EndReason) -> u64 {
-        self.ended.iter().find(|c| c.name == reason.name()).map_or(0, |c| c.count)
+        self.ended
+            .iter()
+            .find(|c| c.name == reason.name())
+            .map_or(0, |c| c.count)
     }
 
     /// The report as one line of JSON.
@@ -212,7 +219,11 @@ impl fmt::Display for Report {
         writeln!(f, "  {:<28}{:>14}", "bytes", self.bytes)?;
         writeln!(f, "  {:<28}{:>14}", "tcp packets", self.tcp_packets)?;
         writeln!(f, "  {:<28}{:>14}", "connections", self.connections)?;
-        writeln!(f, "  {:<28}{:>14}", "peak concurrent flows", self.peak_flows)?;
+        writeln!(
+            f,
+            "  {:<28}{:>14}",
+            "peak concurrent flows", self.peak_flows
+        )?;
         let section = |f: &mut fmt::Formatter<'_>, title: &str, counts: &[Count]| -> fmt::Result {
             if counts.is_empty() {
                 return Ok(());
@@ -236,7 +247,11 @@ impl fmt::Display for Report {
         }
         writeln!(f, "  {:<28}{:>14}", "cores", self.cores)?;
         writeln!(f, "  {:<28}{:>14.3}", "trace seconds", self.trace_seconds)?;
-        writeln!(f, "  {:<28}{:>14.3}", "elapsed seconds", self.elapsed_seconds)?;
+        writeln!(
+            f,
+            "  {:<28}{:>14.3}",
+            "elapsed seconds", self.elapsed_seconds
+        )?;
         write!(f, "  {:<28}{:>14.3}", "Mpps", self.mpps)
     }
 }

@@ -30,7 +30,9 @@ impl std::fmt::Display for RunError {
             RunError::Pcap(e) => write!(f, "{e}"),
             RunError::Config(msg) => write!(f, "configuration: {msg}"),
             RunError::Sink(e) => write!(f, "writing forwarded packets: {e}"),
-            RunError::NoSource => f.write_str("no packet source: call .pcap(path) or .pcap_bytes(bytes)"),
+            RunError::NoSource => {
+                f.write_str("no packet source: call .pcap(path) or .pcap_bytes(bytes)")
+            }
         }
     }
 }
@@ -72,7 +74,10 @@ pub struct RuntimeBuilder {
 
 impl std::fmt::Debug for RuntimeBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuntimeBuilder").field("cfg", &self.cfg).field("cores", &self.cores).finish_non_exhaustive()
+        f.debug_struct("RuntimeBuilder")
+            .field("cfg", &self.cfg)
+            .field("cores", &self.cores)
+            .finish_non_exhaustive()
     }
 }
 
@@ -187,9 +192,16 @@ impl RuntimeBuilder {
             )));
         }
         if self.cfg.buffer_size < 1024 {
-            return Err(RunError::Config(format!("buffer_size = {} (at least 1024)", self.cfg.buffer_size)));
+            return Err(RunError::Config(format!(
+                "buffer_size = {} (at least 1024)",
+                self.cfg.buffer_size
+            )));
         }
-        Ok(Runtime { cfg: self.cfg, source, sink: self.sink })
+        Ok(Runtime {
+            cfg: self.cfg,
+            source,
+            sink: self.sink,
+        })
     }
 }
 
@@ -202,14 +214,21 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("cfg", &self.cfg).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
     }
 }
 
 impl Runtime {
     /// Start configuring a runtime.
     pub fn builder() -> RuntimeBuilder {
-        RuntimeBuilder { cfg: Config::default(), source: None, sink: None, cores: 1 }
+        RuntimeBuilder {
+            cfg: Config::default(),
+            source: None,
+            sink: None,
+            cores: 1,
+        }
     }
 
     /// Run app `A` over the whole input.
@@ -250,7 +269,14 @@ impl Runtime {
         read_result?;
         finish.map_err(RunError::Sink)?;
         let names: Vec<&str> = A::HANDLERS.iter().map(|h| h.name).collect();
-        let report = Report::build(A::NAME, &worker.counters, &names, &worker.handler_calls, 1, started.elapsed());
+        let report = Report::build(
+            A::NAME,
+            &worker.counters,
+            &names,
+            &worker.handler_calls,
+            1,
+            started.elapsed(),
+        );
         Ok((report, worker.take_core()))
     }
 }
@@ -266,7 +292,12 @@ struct Progress {
 impl Progress {
     fn new(on: bool) -> Self {
         let now = Instant::now();
-        Progress { on, packets: 0, last: now, start: now }
+        Progress {
+            on,
+            packets: 0,
+            last: now,
+            start: now,
+        }
     }
 
     #[inline(always)]

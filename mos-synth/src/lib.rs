@@ -65,6 +65,7 @@
 //! ```
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod dns;
 mod error;
@@ -74,6 +75,8 @@ pub mod pcap;
 pub mod rng;
 pub mod sample;
 pub mod script;
+#[cfg(test)]
+mod testutil;
 pub mod tls;
 pub mod truth;
 pub mod workload;

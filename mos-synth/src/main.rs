@@ -109,10 +109,16 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
 /// Opens `path` for writing, `-` being standard output.
 fn open(path: &str) -> Result<Box<dyn Write>, Error> {
     if path == "-" {
-        Ok(Box::new(BufWriter::with_capacity(1 << 20, io::stdout().lock())))
+        Ok(Box::new(BufWriter::with_capacity(
+            1 << 20,
+            io::stdout().lock(),
+        )))
     } else {
         let f = File::create(path).map_err(|e| {
-            Error::Io(io::Error::new(e.kind(), format!("cannot create {path}: {e}")))
+            Error::Io(io::Error::new(
+                e.kind(),
+                format!("cannot create {path}: {e}"),
+            ))
         })?;
         Ok(Box::new(BufWriter::with_capacity(1 << 20, f)))
     }
@@ -179,6 +185,22 @@ fn run(args: Args) -> Result<(), Error> {
                 stats.last.since(stats.first).as_secs(),
                 secs,
                 stats.summary.packets as f64 / secs.max(1e-9) / 1e6
+            );
+            let pct = |n: u64, of: u64| 100.0 * n as f64 / of.max(1) as f64;
+            eprintln!(
+                "mos-synth: {} data segments ({:.2} % retransmitted, {:.2} % reordered); {:.1} % refused, {:.1} % reset, {} bulk, {} TLS; {} HTTP requests, {} DNS queries; {} UDP, {} ICMP packets; at most {} open",
+                stats.data_segments,
+                pct(stats.rexmit_segments, stats.data_segments),
+                pct(stats.reordered_segments, stats.data_segments),
+                pct(stats.refused, stats.summary.connections),
+                pct(stats.rst_teardowns, stats.summary.connections),
+                stats.bulk_flows,
+                stats.tls_flows,
+                stats.http_requests,
+                stats.dns_queries,
+                stats.summary.udp_packets,
+                stats.summary.icmp_packets,
+                stats.peak_open
             );
             Ok(())
         }

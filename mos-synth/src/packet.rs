@@ -383,14 +383,13 @@ pub fn udp_frame(
         ip,
     )?;
     let too_large = |_| Error::PayloadTooLarge { len: payload.len() };
-    let udp = match &iph {
-        IpHeader::V4(h) => {
-            UdpHeader::with_ipv4_checksum(src.port(), dst.port(), h, payload).map_err(too_large)?
-        }
-        IpHeader::V6(h) => {
-            UdpHeader::with_ipv6_checksum(src.port(), dst.port(), h, payload).map_err(too_large)?
-        }
-    };
+    let udp =
+        match &iph {
+            IpHeader::V4(h) => UdpHeader::with_ipv4_checksum(src.port(), dst.port(), h, payload)
+                .map_err(too_large)?,
+            IpHeader::V6(h) => UdpHeader::with_ipv6_checksum(src.port(), dst.port(), h, payload)
+                .map_err(too_large)?,
+        };
     push_ip(out, link, &iph)?;
     out.extend_from_slice(&udp.to_bytes());
     out.extend_from_slice(payload);
@@ -565,7 +564,12 @@ mod tests {
         let mut out = Vec::new();
         let mut link = Link::new([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
         link.vlan = Some(42);
-        let s = seg("[2001:db8::1]:40000", "[2001:db8::2]:443", TcpFlags::SYN, b"");
+        let s = seg(
+            "[2001:db8::1]:40000",
+            "[2001:db8::2]:443",
+            TcpFlags::SYN,
+            b"",
+        );
         tcp_frame(&mut out, &link, &IpFields::default(), &s).unwrap();
         assert_eq!(out.len(), 14 + 4 + 40 + 32);
         let p = SlicedPacket::from_ethernet(&out).unwrap();

@@ -59,7 +59,7 @@ impl Timestamp {
     }
 
     /// This timestamp moved `d` later (saturating at the end of time).
-    pub fn add(self, d: Duration) -> Timestamp {
+    pub fn after(self, d: Duration) -> Timestamp {
         let nanos = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         Timestamp(self.0.saturating_add(nanos))
     }
@@ -72,6 +72,13 @@ impl Timestamp {
     /// The time from `earlier` to `self` (zero if `earlier` is later).
     pub const fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl std::ops::Add<Duration> for Timestamp {
+    type Output = Timestamp;
+    fn add(self, d: Duration) -> Timestamp {
+        self.after(d)
     }
 }
 
@@ -201,7 +208,10 @@ mod tests {
         assert_eq!(&bytes[0..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
         assert_eq!(u16::from_le_bytes([bytes[4], bytes[5]]), 2);
         assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]), 4);
-        assert_eq!(u32::from_le_bytes(bytes[16..20].try_into().unwrap()), SNAPLEN);
+        assert_eq!(
+            u32::from_le_bytes(bytes[16..20].try_into().unwrap()),
+            SNAPLEN
+        );
         assert_eq!(u32::from_le_bytes(bytes[20..24].try_into().unwrap()), 1);
         let rec = &bytes[24..40];
         assert_eq!(
@@ -239,7 +249,8 @@ mod tests {
     #[test]
     fn timestamp_arithmetic() {
         let t = Timestamp::from_unix(10, 999_999_999);
-        assert_eq!(t.add(Duration::from_nanos(1)), Timestamp::from_unix(11, 0));
+        assert_eq!(t + Duration::from_nanos(1), Timestamp::from_unix(11, 0));
+        assert_eq!(t.after(Duration::MAX), Timestamp::from_unix_nanos(u64::MAX));
         assert_eq!(
             t.truncate(Precision::Micros),
             Timestamp::from_unix(10, 999_999_000)

@@ -50,9 +50,30 @@ const SITES: [(&str, &str); 10] = [
 ];
 
 const WORDS: [&str; 24] = [
-    "mos", "middlebox", "flow", "event", "stream", "packet", "monitor", "rust", "state",
-    "handler", "tcp", "reassembly", "the", "a", "of", "and", "to", "in", "fast", "safe",
-    "network", "sample", "trace", "capture",
+    "mos",
+    "middlebox",
+    "flow",
+    "event",
+    "stream",
+    "packet",
+    "monitor",
+    "rust",
+    "state",
+    "handler",
+    "tcp",
+    "reassembly",
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "fast",
+    "safe",
+    "network",
+    "sample",
+    "trace",
+    "capture",
 ];
 
 /// The sample's start: 2023-11-14 22:13:20 UTC.
@@ -80,6 +101,13 @@ pub fn script() -> Script {
     b.t.set_step(Duration::from_micros(150));
     b.t.set_syn_options(SynOptions::LINUX);
     b.t.set_padding(true);
+    // Servers are beyond the gateway: on the LAN their frames carry its MAC address.
+    let gateway_mac = crate::packet::mac_for_ip(IpAddr::V4(ip4(GATEWAY)));
+    for (_, addr) in SITES {
+        b.t.set_mac(addr, gateway_mac);
+    }
+    b.t.set_mac("2001:db8:cafe::80", gateway_mac);
+    b.t.set_mac(GATEWAY6, gateway_mac);
     b.build();
     b.t
 }
@@ -131,7 +159,9 @@ impl Builder {
         let qtype = if v6 { dns::TYPE_AAAA } else { dns::TYPE_A };
         let addr: IpAddr = answer.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let c: IpAddr = client.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let r: IpAddr = resolver.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let r: IpAddr = resolver
+            .parse()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let port = 50_000 + self.rng.below(10_000) as u16;
         self.dns_id = self.dns_id.wrapping_mul(31).wrapping_add(7);
         let mut msg = Vec::new();
@@ -150,9 +180,15 @@ impl Builder {
     fn text(&mut self, len: usize, html: bool) -> Vec<u8> {
         let mut out = Vec::with_capacity(len + 64);
         if html {
-            out.extend_from_slice(b"<!DOCTYPE html>\n<html><head><title>mos sample</title></head>\n<body>\n<p>");
+            out.extend_from_slice(
+                b"<!DOCTYPE html>\n<html><head><title>mos sample</title></head>\n<body>\n<p>",
+            );
         }
-        let tail: &[u8] = if html { b"</p>\n</body></html>\n" } else { b"\n" };
+        let tail: &[u8] = if html {
+            b"</p>\n</body></html>\n"
+        } else {
+            b"\n"
+        };
         while out.len() + tail.len() < len {
             let w = WORDS[self.rng.index(WORDS.len())];
             out.extend_from_slice(w.as_bytes());
@@ -328,9 +364,21 @@ impl Builder {
         self.lookup(LAPTOP, GATEWAY, "search.example.org", search);
         let c2 = self.conn(LAPTOP, search, 80);
         self.open(c2, 21);
-        self.exchange(c2, "search.example.org", "/search?q=rust+middlebox", 5_300, 25);
+        self.exchange(
+            c2,
+            "search.example.org",
+            "/search?q=rust+middlebox",
+            5_300,
+            25,
+        );
         self.ms(1_500);
-        self.exchange(c2, "search.example.org", "/search?q=mos+event+order&page=2", 4_700, 22);
+        self.exchange(
+            c2,
+            "search.example.org",
+            "/search?q=mos+event+order&page=2",
+            4_700,
+            22,
+        );
         self.ms(300);
         self.t.fin(c2, Server).fin(c2, Client).ack(c2, Server);
 
@@ -372,12 +420,25 @@ impl Builder {
         let chunks: Vec<&[u8]> = resp.chunks(1460).collect();
         let mut lost_seq = None;
         for (i, chunk) in chunks.iter().enumerate() {
-            let flags = if i + 1 == chunks.len() { ACK | PSH } else { ACK };
+            let flags = if i + 1 == chunks.len() {
+                ACK | PSH
+            } else {
+                ACK
+            };
             if i == 3 {
                 lost_seq = Some(self.t.seq(c6, Server));
-                self.t.segment(c6, Server).payload(chunk).flags(flags).lost().emit();
+                self.t
+                    .segment(c6, Server)
+                    .payload(chunk)
+                    .flags(flags)
+                    .lost()
+                    .emit();
             } else {
-                self.t.segment(c6, Server).payload(chunk).flags(flags).emit();
+                self.t
+                    .segment(c6, Server)
+                    .payload(chunk)
+                    .flags(flags)
+                    .emit();
             }
             if i % 2 == 1 {
                 self.t.ack(c6, Client);
@@ -386,7 +447,12 @@ impl Builder {
         self.t.ack(c6, Client); // duplicate: still at the lost segment
         self.ms(34);
         if let (Some(seq), Some(chunk)) = (lost_seq, chunks.get(3)) {
-            self.t.segment(c6, Server).seq(seq).payload(chunk).flags(ACK).emit();
+            self.t
+                .segment(c6, Server)
+                .seq(seq)
+                .payload(chunk)
+                .flags(ACK)
+                .emit();
         }
         self.t.ack(c6, Client);
         self.ms(500);
@@ -399,16 +465,29 @@ impl Builder {
         self.open(c7, 11);
         let form = self.text(3_400, false);
         let mut body = b"note=".to_vec();
-        body.extend(form.iter().map(|&b| if b == b' ' || b == b'\n' { b'+' } else { b }));
+        body.extend(
+            form.iter()
+                .map(|&b| if b == b' ' || b == b'\n' { b'+' } else { b }),
+        );
         let req = self.request("POST", "api.example.net", "/v1/notes", &body);
         let chunks: Vec<&[u8]> = req.chunks(1460).collect();
         let isn = self.t.isn(c7, Client);
         let rel = |i: usize| 1 + (i * 1460) as u32;
         if let [a, b, c] = chunks[..] {
             self.t.segment(c7, Client).payload(a).flags(ACK).emit();
-            self.t.segment(c7, Client).rel_seq(rel(2)).payload(c).flags(ACK | PSH).emit();
+            self.t
+                .segment(c7, Client)
+                .rel_seq(rel(2))
+                .payload(c)
+                .flags(ACK | PSH)
+                .emit();
             self.t.ack(c7, Server); // duplicate ACK for the hole
-            self.t.segment(c7, Client).seq(isn.wrapping_add(rel(1))).payload(b).flags(ACK).emit();
+            self.t
+                .segment(c7, Client)
+                .seq(isn.wrapping_add(rel(1)))
+                .payload(b)
+                .flags(ACK)
+                .emit();
             self.t.ack(c7, Server);
         }
         self.ms(12);
@@ -422,7 +501,13 @@ impl Builder {
         self.lookup(LAPTOP, GATEWAY, "news.example.org", news);
         let c8 = self.conn(LAPTOP, news, 80);
         self.open(c8, 19);
-        self.exchange(c8, "news.example.org", "/2023/11/mos-released.html", 7_800, 20);
+        self.exchange(
+            c8,
+            "news.example.org",
+            "/2023/11/mos-released.html",
+            7_800,
+            20,
+        );
         self.ms(1_200);
         self.t.rst(c8, Server);
 
@@ -441,11 +526,16 @@ impl Builder {
         }
 
         // 10. An orphan: the tail of a download whose start the capture missed.
-        let orphan = self.t.tcp((ip4(DESKTOP), 39_001), (ip4(site("docs.example.net")), 80));
+        let orphan = self
+            .t
+            .tcp((ip4(DESKTOP), 39_001), (ip4(site("docs.example.net")), 80));
         let tail = self.text(2_900, false);
         self.t.send(orphan, Server, &tail);
         self.ms(5);
-        self.t.fin(orphan, Server).fin(orphan, Client).ack(orphan, Server);
+        self.t
+            .fin(orphan, Server)
+            .fin(orphan, Client)
+            .ack(orphan, Server);
 
         // 11. The rest of a working session: keep-alive HTTP and TLS over the next minute.
         let hosts = [
@@ -524,7 +614,11 @@ mod tests {
         assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
         let truth = t.truth();
         let conns = &truth.connections;
-        assert!((30..=60).contains(&conns.len()), "{} connections", conns.len());
+        assert!(
+            (30..=60).contains(&conns.len()),
+            "{} connections",
+            conns.len()
+        );
         let reqs: Vec<_> = conns.iter().flat_map(|c| &c.http_requests).collect();
         assert!(reqs.iter().any(|r| r.uri.starts_with("/search?q=")));
         let hosts: std::collections::BTreeSet<_> = reqs.iter().map(|r| r.host.as_str()).collect();
@@ -547,6 +641,13 @@ mod tests {
         assert!(truth.summary.udp_packets >= 20);
         assert_eq!(truth.summary.icmp_packets, 6);
         assert_eq!(truth.summary.errors, 0);
+    }
+
+    #[test]
+    fn sample_frames_are_valid_and_match_the_truth() {
+        let t = script();
+        let n = crate::testutil::check_against_truth(&t.to_pcap(), &t.truth());
+        assert_eq!(n, t.truth().connections.len());
     }
 
     #[test]

@@ -32,7 +32,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::packet::{
-    self, Arp, Echo, IpFields, Link, SynOptions, TcpFlags, TcpSegment, BROADCAST_MAC,
+    self, Arp, BROADCAST_MAC, Echo, IpFields, Link, SynOptions, TcpFlags, TcpSegment,
 };
 use crate::pcap::{PcapWriter, Precision, Timestamp};
 use crate::rng::splitmix64;
@@ -127,6 +127,13 @@ impl IntoIpAddr for Ipv4Addr {
 impl IntoIpAddr for Ipv6Addr {
     fn into_ip_addr(self) -> IpAddr {
         IpAddr::V6(self)
+    }
+}
+
+fn ipv4(addr: impl IntoIpAddr) -> Ipv4Addr {
+    match addr.into_ip_addr() {
+        IpAddr::V4(a) => a,
+        IpAddr::V6(a) => panic!("ARP is for IPv4 addresses, not {a}"),
     }
 }
 
@@ -235,6 +242,7 @@ pub struct Script {
     frames: Vec<Frame>,
     counter: SummaryCounter,
     other_ip_id: u16,
+    macs: Vec<(IpAddr, [u8; 6])>,
     buf: Vec<u8>,
 }
 
@@ -259,6 +267,7 @@ impl Script {
             frames: Vec::new(),
             counter: SummaryCounter::default(),
             other_ip_id: 0x4000,
+            macs: Vec::new(),
             buf: Vec::with_capacity(1600),
         }
     }
@@ -278,7 +287,7 @@ impl Script {
 
     /// Moves the clock forward by `d` (idle time).
     pub fn advance(&mut self, d: Duration) -> &mut Script {
-        self.clock = self.clock.add(d);
+        self.clock = self.clock + d;
         self
     }
 
@@ -318,6 +327,23 @@ impl Script {
         self
     }
 
+    /// Gives frames from and to `ip` the MAC address `mac` instead of the one derived from
+    /// the address (for example the gateway's, for hosts beyond it). Applies to connections
+    /// created and frames sent from now on.
+    pub fn set_mac(&mut self, ip: impl IntoIpAddr, mac: [u8; 6]) -> &mut Script {
+        let ip = ip.into_ip_addr();
+        self.macs.retain(|(a, _)| *a != ip);
+        self.macs.push((ip, mac));
+        self
+    }
+
+    fn mac(&self, ip: IpAddr) -> [u8; 6] {
+        self.macs
+            .iter()
+            .find(|(a, _)| *a == ip)
+            .map_or_else(|| packet::mac_for_ip(ip), |(_, m)| *m)
+    }
+
     // ----- TCP ---------------------------------------------------------------------------
 
     /// A new TCP connection from `client` to `server`; nothing is sent yet.
@@ -338,7 +364,7 @@ impl Script {
             let isn = (h(k) >> 32) as u32;
             Peer {
                 addr,
-                mac: packet::mac_for_ip(addr.ip()),
+                mac: self.mac(addr.ip()),
                 isn,
                 nxt: isn,
                 rcv: Receiver::default(),
@@ -551,8 +577,7 @@ impl Script {
         let shift = if syn { 0 } else { st.shift(side) };
         let me = &st.sides[side.index()];
         let peer = &st.sides[side.peer().index()];
-        let window =
-            window.unwrap_or_else(|| (me.window >> shift).min(u32::from(u16::MAX)) as u16);
+        let window = window.unwrap_or_else(|| (me.window >> shift).min(u32::from(u16::MAX)) as u16);
         let seg = TcpSegment {
             src: me.addr,
             dst: peer.addr,
@@ -600,15 +625,15 @@ impl Script {
             ts: self.clock,
             data: self.buf.clone(),
         });
-        self.clock = self.clock.add(self.step);
+        self.clock = self.clock + self.step;
     }
 
     // ----- other protocols ---------------------------------------------------------------
 
     fn link_between(&self, src: IpAddr, dst: IpAddr) -> Link {
         Link {
-            src: packet::mac_for_ip(src),
-            dst: packet::mac_for_ip(dst),
+            src: self.mac(src),
+            dst: self.mac(dst),
             vlan: self.vlan,
             pad: self.pad,
         }
@@ -684,8 +709,12 @@ impl Script {
     }
 
     /// An ARP request from `sender` asking for `target`, broadcast.
-    pub fn arp(&mut self, sender: Ipv4Addr, target: Ipv4Addr) -> &mut Script {
-        let mac = packet::mac_for_ip(IpAddr::V4(sender));
+    ///
+    /// # Panics
+    /// On addresses that do not parse or are not IPv4.
+    pub fn arp(&mut self, sender: impl IntoIpAddr, target: impl IntoIpAddr) -> &mut Script {
+        let (sender, target) = (ipv4(sender), ipv4(target));
+        let mac = self.mac(IpAddr::V4(sender));
         let link = Link {
             src: mac,
             dst: BROADCAST_MAC,
@@ -696,7 +725,11 @@ impl Script {
     }
 
     /// The ARP reply from `sender` (its MAC is derived from its IP) to `target`.
-    pub fn arp_reply(&mut self, sender: Ipv4Addr, target: Ipv4Addr) -> &mut Script {
+    ///
+    /// # Panics
+    /// On addresses that do not parse or are not IPv4.
+    pub fn arp_reply(&mut self, sender: impl IntoIpAddr, target: impl IntoIpAddr) -> &mut Script {
+        let (sender, target) = (ipv4(sender), ipv4(target));
         let link = self.link_between(IpAddr::V4(sender), IpAddr::V4(target));
         self.arp_frame(&link, Arp::Reply, (link.src, sender), (link.dst, target))
     }
@@ -766,7 +799,10 @@ impl Script {
         for (i, st) in self.conns.iter().enumerate() {
             counter.add_connection(&st.tracker);
             if let Some(line) = st.tracker.truth(self.precision) {
-                let ended = st.tracker.ended_at().map_or(u64::MAX, Timestamp::unix_nanos);
+                let ended = st
+                    .tracker
+                    .ended_at()
+                    .map_or(u64::MAX, Timestamp::unix_nanos);
                 lines.push((ended, i, line));
             }
         }

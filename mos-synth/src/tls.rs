@@ -47,8 +47,8 @@ pub struct ClientHello<'a> {
 
 /// Cipher suites offered: the three TLS 1.3 suites, then ECDHE-AEAD and legacy TLS 1.2 ones.
 const CLIENT_SUITES: [u16; 15] = [
-    0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0xc02c, 0xc030, 0xc013, 0xc014,
-    0x009c, 0x009d, 0x002f, 0x0035,
+    0x1301, 0x1303, 0x1302, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0xc02c, 0xc030, 0xc013, 0xc014, 0x009c,
+    0x009d, 0x002f, 0x0035,
 ];
 
 /// Signature algorithms offered (ecdsa/rsa-pss/rsa-pkcs1 with SHA-256/384/512).
@@ -367,7 +367,10 @@ mod tests {
             assert_eq!(usize::from(ext), r.0.len());
         }
         let v13 = hello(TlsVersion::Tls13, "a.example");
-        assert!(v13.windows(6).any(|w| w == [0x00, 0x2b, 0x00, 0x05, 0x04, 0x03]));
+        assert!(
+            v13.windows(6)
+                .any(|w| w == [0x00, 0x2b, 0x00, 0x05, 0x04, 0x03])
+        );
     }
 
     #[test]
@@ -422,17 +425,19 @@ mod tests {
         let mut rec = Vec::new();
         write_opaque_record(&mut rec, APPLICATION_DATA, &vec![0; MAX_RECORD_BODY + 10]);
         assert_eq!(rec.len(), 5 + MAX_RECORD_BODY);
-        assert!(write_client_hello(
-            &mut rec,
-            &ClientHello {
-                version: TlsVersion::Tls13,
-                sni: &"a".repeat(300),
-                random: [0; 32],
-                session_id: &[],
-                key_share: [0; 32],
-                alpn: &[],
-            }
-        )
-        .is_err());
+        assert!(
+            write_client_hello(
+                &mut rec,
+                &ClientHello {
+                    version: TlsVersion::Tls13,
+                    sni: &"a".repeat(300),
+                    random: [0; 32],
+                    session_id: &[],
+                    key_share: [0; 32],
+                    alpn: &[],
+                }
+            )
+            .is_err()
+        );
     }
 }

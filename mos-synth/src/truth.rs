@@ -631,7 +631,13 @@ mod tests {
     fn out_of_order_client_bytes_are_scanned_in_order() {
         let mut t = tracker();
         t.on_packet(ts(0), Side::Client, 0, TcpFlags::SYN, b"");
-        t.on_packet(ts(1), Side::Client, 1 + 9, ACK, b"/x HTTP/1.1\r\nHost: h\r\n\r\n");
+        t.on_packet(
+            ts(1),
+            Side::Client,
+            1 + 9,
+            ACK,
+            b"/x HTTP/1.1\r\nHost: h\r\n\r\n",
+        );
         t.on_packet(ts(2), Side::Client, 1, ACK, b"DELETE /a");
         t.on_packet(ts(3), Side::Client, 1, TcpFlags::FIN | ACK, b"");
         t.on_packet(ts(4), Side::Server, 0, TcpFlags::FIN | ACK, b"");
@@ -667,7 +673,12 @@ mod tests {
         ] {
             assert!(first.contains(field), "{field} in {first}");
         }
-        assert!(text.lines().nth(1).unwrap().starts_with("{\"summary\":{\"packets\":1"));
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("{\"summary\":{\"packets\":1")
+        );
         assert_eq!(Truth::parse_json_lines(&text).unwrap(), truth);
         assert!(Truth::parse_json_lines("{\"client\":1}").is_err());
     }

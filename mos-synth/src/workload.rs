@@ -41,11 +41,9 @@ use std::time::Duration;
 
 use crate::dns;
 use crate::http::{self, Request, Response};
-use crate::packet::{
-    self, Echo, IpFields, Link, SynOptions, TcpFlags, TcpSegment, GATEWAY_MAC,
-};
+use crate::packet::{self, Echo, GATEWAY_MAC, IpFields, Link, SynOptions, TcpFlags, TcpSegment};
 use crate::pcap::{PcapWriter, Precision, Timestamp};
-use crate::rng::{splitmix64, Rng};
+use crate::rng::{Rng, splitmix64};
 use crate::tls::{self, ClientHello, ServerHello, TlsVersion};
 use crate::truth::{self, ConnTracker, ConnTruth, FrameKind, HttpRequest, Summary, SummaryCounter};
 use crate::{Error, Side};
@@ -151,8 +149,8 @@ impl Preset {
             ipv6_share: 0.05,
             dns_share: 0.2,
             icmp_share: 0.01,
-            requests_mean: 3.6,
-            response_min: 1_000.0,
+            requests_mean: 5.5,
+            response_min: 1_200.0,
             response_alpha: 1.2,
             response_max: 2 << 20,
             bulk_min: 128 << 10,
@@ -278,12 +276,46 @@ const USER_AGENTS: [&str; 4] = [
     "curl/8.4.0",
 ];
 
-const SERVERS: [&str; 4] = ["nginx/1.24.0", "Apache/2.4.58 (Unix)", "cloudflare", "envoy"];
+const SERVERS: [&str; 4] = [
+    "nginx/1.24.0",
+    "Apache/2.4.58 (Unix)",
+    "cloudflare",
+    "envoy",
+];
 
 const WORDS: [&str; 32] = [
-    "the", "network", "packet", "flow", "monitor", "event", "stream", "server", "client",
-    "rust", "middlebox", "data", "state", "window", "segment", "buffer", "of", "and", "to",
-    "a", "in", "is", "for", "on", "with", "as", "by", "at", "from", "fast", "tcp", "http",
+    "the",
+    "network",
+    "packet",
+    "flow",
+    "monitor",
+    "event",
+    "stream",
+    "server",
+    "client",
+    "rust",
+    "middlebox",
+    "data",
+    "state",
+    "window",
+    "segment",
+    "buffer",
+    "of",
+    "and",
+    "to",
+    "a",
+    "in",
+    "is",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "fast",
+    "tcp",
+    "http",
 ];
 
 /// Bottleneck rates a connection may have, in ns per byte (10 Mbit/s .. 1 Gbit/s).
@@ -549,7 +581,9 @@ impl Workload {
             }
         }
         text.truncate(PATTERN);
-        let slots_n = cfg.concurrency.min(u32::try_from(cfg.flows).unwrap_or(u32::MAX));
+        let slots_n = cfg
+            .concurrency
+            .min(u32::try_from(cfg.flows).unwrap_or(u32::MAX));
         let mut w = Workload {
             heap: BinaryHeap::with_capacity(slots_n as usize),
             slots: Vec::with_capacity(slots_n as usize),
@@ -647,6 +681,11 @@ impl Workload {
         }
     }
 
+    /// Streams the whole workload as a pcap into `pcap`, without ground truth.
+    pub fn write_pcap<W: Write>(self, pcap: W) -> Result<WorkloadStats, Error> {
+        self.write(pcap, None::<std::io::Sink>)
+    }
+
     /// Streams the whole workload as a pcap into `pcap`, and its ground truth as JSON lines
     /// into `truth` (connection lines as connections end, then the summary).
     pub fn write<W: Write, T: Write>(
@@ -723,8 +762,26 @@ impl Flow {
         let port = 32_768 + ((id / CLIENTS) * 7_919 + client_index) % PORTS;
         let (client_ip, server_ip, resolver): (IpAddr, IpAddr, IpAddr) = if v6 {
             (
-                IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 2 + client_index as u16)),
-                IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0x80, 0, 0, 0, 0, 0x10 + host_index as u16)),
+                IpAddr::V6(Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    1,
+                    0,
+                    0,
+                    0,
+                    0,
+                    2 + client_index as u16,
+                )),
+                IpAddr::V6(Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    0x80,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0x10 + host_index as u16,
+                )),
                 IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 0x35)),
             )
         } else {
@@ -833,7 +890,12 @@ impl Flow {
         base + self.rng.below(base / 2 + 1)
     }
 
-    fn step(&mut self, now: Timestamp, sh: &mut Shared, cfg: &WorkloadConfig) -> Result<Step, Error> {
+    fn step(
+        &mut self,
+        now: Timestamp,
+        sh: &mut Shared,
+        cfg: &WorkloadConfig,
+    ) -> Result<Step, Error> {
         let (c, s) = (Side::Client, Side::Server);
         match self.phase {
             Phase::Idle => Ok(Step::Silent(1_000)),
@@ -844,7 +906,11 @@ impl Flow {
             }
             Phase::PingReply => {
                 self.ping(sh, Echo::Reply)?;
-                self.phase = if self.dns_first { Phase::DnsQuery } else { Phase::Syn };
+                self.phase = if self.dns_first {
+                    Phase::DnsQuery
+                } else {
+                    Phase::Syn
+                };
                 let d = self.jitter(2_000_000);
                 Ok(Step::Frame(d))
             }
@@ -863,7 +929,11 @@ impl Flow {
             Phase::Syn => {
                 let isn = self.ends[0].nxt;
                 self.tcp(now, sh, c, isn, TcpFlags::SYN, false, true)?;
-                self.phase = if self.refused { Phase::Refuse } else { Phase::SynAck };
+                self.phase = if self.refused {
+                    Phase::Refuse
+                } else {
+                    Phase::SynAck
+                };
                 Ok(Step::Frame(self.rtt))
             }
             Phase::Refuse => {
@@ -924,7 +994,12 @@ impl Flow {
         }
     }
 
-    fn data_step(&mut self, now: Timestamp, sh: &mut Shared, cfg: &WorkloadConfig) -> Result<Step, Error> {
+    fn data_step(
+        &mut self,
+        now: Timestamp,
+        sh: &mut Shared,
+        cfg: &WorkloadConfig,
+    ) -> Result<Step, Error> {
         let tx = self.msg.dir;
         let rx = tx.peer();
         // a. the receiver ACKs every second segment (duplicate ACKs while a segment is
@@ -1002,9 +1077,10 @@ impl Flow {
             let d = self.gap(len);
             return Ok(Step::Frame(d));
         }
-        // e. message complete: a last ACK unless the receiver answers with data at once
+        // e. message complete: a last ACK unless the receiver answers with data within the
+        //    delayed-ACK time (40 ms), which then carries the acknowledgment
         let next_dir = self.message_dir(self.msg_index + 1);
-        let ack_now = self.unacked > 0 && next_dir != Some(rx);
+        let owed = self.unacked > 0;
         self.unacked = 0;
         let prev = tx;
         self.msg_index += 1;
@@ -1012,9 +1088,10 @@ impl Flow {
         let delay = if !more {
             self.phase = Phase::Close(0);
             match self.teardown {
-                Teardown::Fin { closer: Side::Client } | Teardown::Rst { by: Side::Client } => {
-                    self.rng.below(self.rtt + 50_000_000)
+                Teardown::Fin {
+                    closer: Side::Client,
                 }
+                | Teardown::Rst { by: Side::Client } => self.rng.below(self.rtt + 50_000_000),
                 _ => self.rtt + self.rng.below(100_000_000),
             }
         } else if self.msg.dir == prev {
@@ -1028,7 +1105,7 @@ impl Flow {
         } else {
             self.jitter(1_000_000)
         };
-        if ack_now {
+        if owed && (next_dir != Some(rx) || delay > 40_000_000) {
             self.pure_ack(now, sh, rx)?;
             Ok(Step::Frame(delay))
         } else {
@@ -1056,7 +1133,13 @@ impl Flow {
 
     /// Direction of message `m`, or `None` past the last.
     fn message_dir(&self, m: u32) -> Option<Side> {
-        let alternate = |k: u32| if k % 2 == 0 { Side::Client } else { Side::Server };
+        let alternate = |k: u32| {
+            if k % 2 == 0 {
+                Side::Client
+            } else {
+                Side::Server
+            }
+        };
         match self.kind {
             Kind::Http | Kind::BulkDown | Kind::BulkUp => {
                 (m < 2 * self.exchanges).then(|| alternate(m))
@@ -1221,7 +1304,12 @@ impl Flow {
     fn http_response(&mut self, now: Timestamp, cfg: &WorkloadConfig) {
         let server = SERVERS[(self.id as usize / 7) % SERVERS.len()];
         let (status, content_type, body_len, body) = match self.kind {
-            Kind::BulkDown => (200, "application/octet-stream", self.bulk_size(cfg), Body::Binary),
+            Kind::BulkDown => (
+                200,
+                "application/octet-stream",
+                self.bulk_size(cfg),
+                Body::Binary,
+            ),
             Kind::BulkUp => (201, "text/plain", self.rng.range(2, 60), Body::Text),
             _ => {
                 let roll = self.rng.below(100);
@@ -1498,7 +1586,17 @@ impl Flow {
             ident: self.dns_id,
             ..IpFields::default()
         };
-        packet::icmp_echo_frame(&mut sh.frame, &link, &ip, src, dst, kind, self.dns_id, 1, &body)?;
+        packet::icmp_echo_frame(
+            &mut sh.frame,
+            &link,
+            &ip,
+            src,
+            dst,
+            kind,
+            self.dns_id,
+            1,
+            &body,
+        )?;
         sh.counter.frame(FrameKind::Icmp);
         Ok(())
     }
@@ -1517,11 +1615,32 @@ impl Flow {
             ..IpFields::default()
         };
         if response {
-            dns::write_response(&mut sh.payload, self.dns_id, self.host, qtype, &[server_ip], 300)?;
-            packet::udp_frame(&mut sh.frame, &link.reversed(), &ip, self.resolver, client, &sh.payload)?;
+            dns::write_response(
+                &mut sh.payload,
+                self.dns_id,
+                self.host,
+                qtype,
+                &[server_ip],
+                300,
+            )?;
+            packet::udp_frame(
+                &mut sh.frame,
+                &link.reversed(),
+                &ip,
+                self.resolver,
+                client,
+                &sh.payload,
+            )?;
         } else {
             dns::write_query(&mut sh.payload, self.dns_id, self.host, qtype)?;
-            packet::udp_frame(&mut sh.frame, &link, &ip, client, self.resolver, &sh.payload)?;
+            packet::udp_frame(
+                &mut sh.frame,
+                &link,
+                &ip,
+                client,
+                self.resolver,
+                &sh.payload,
+            )?;
             sh.stats.dns_queries += 1;
         }
         sh.counter.frame(FrameKind::Udp);
@@ -1564,11 +1683,7 @@ fn copy_pattern(out: &mut Vec<u8>, pat: &[u8], salt: usize, from: u64, to: u64) 
 fn tls_len(len: u64) -> u64 {
     let len = len.max(6);
     let r = len % TLS_RECORD;
-    if r > 0 && r <= 5 {
-        len + 6 - r
-    } else {
-        len
-    }
+    if r > 0 && r <= 5 { len + 6 - r } else { len }
 }
 
 fn push_hex(out: &mut Vec<u8>, v: u32) {
@@ -1588,3 +1703,6 @@ fn geometric(rng: &mut Rng, mean: f64) -> u32 {
     let k = (u.ln() / (1.0 - p).ln()).floor();
     (1.0 + k).clamp(1.0, 1000.0) as u32
 }
+
+#[cfg(test)]
+mod tests;

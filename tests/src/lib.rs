@@ -1,7 +1,6 @@
 //! Helpers shared by the integration suites: where the public captures are, an independent
-//! oracle built on tshark, and an app that records every event it sees.
+//! oracle built on tshark, (the event recorder lives in `mos_examples::eventlog`).
 #![forbid(unsafe_code)]
 
 pub mod oracle;
-pub mod recorder;
 pub mod traces;

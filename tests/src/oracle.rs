@@ -51,7 +51,11 @@ struct Frame {
 }
 
 fn endpoint(ip4: &str, ip6: &str, port: &str) -> String {
-    if !ip6.is_empty() { format!("[{ip6}]:{port}") } else { format!("{ip4}:{port}") }
+    if !ip6.is_empty() {
+        format!("[{ip6}]:{port}")
+    } else {
+        format!("{ip4}:{port}")
+    }
 }
 
 /// Run tshark on `trace` and compute its per-connection view (only streams that have a SYN
@@ -77,7 +81,17 @@ pub fn tshark_conns(trace: &Path) -> Vec<OracleConn> {
         "http.request.uri",
     ];
     let mut cmd = Command::new("tshark");
-    cmd.arg("-r").arg(trace).args(["-n", "-Y", "tcp", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]);
+    cmd.arg("-r").arg(trace).args([
+        "-n",
+        "-Y",
+        "tcp",
+        "-T",
+        "fields",
+        "-E",
+        "separator=\t",
+        "-E",
+        "occurrence=f",
+    ]);
     for pref in [
         "tcp.analyze_sequence_numbers:TRUE",
         "tcp.relative_sequence_numbers:TRUE",
@@ -89,14 +103,19 @@ pub fn tshark_conns(trace: &Path) -> Vec<OracleConn> {
     ] {
         cmd.args(["-o", pref]);
     }
-    for port in [8000, 8080, 9000] {
+    for port in [8000, 8080, 9000, 9090] {
         cmd.args(["-d", &format!("tcp.port=={port},http")]);
     }
     for f in fields {
         cmd.args(["-e", f]);
     }
     let out = cmd.output().expect("run tshark");
-    assert!(out.status.success(), "tshark failed on {}: {}", trace.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed on {}: {}",
+        trace.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     let flag = |s: &str| s == "1" || s == "True";
     let mut frames = Vec::new();
@@ -105,7 +124,8 @@ pub fn tshark_conns(trace: &Path) -> Vec<OracleConn> {
         if c.len() < fields.len() || c[0].is_empty() {
             continue;
         }
-        let http = (!c[14].is_empty()).then(|| (c[14].to_string(), c[15].to_string(), c[16].to_string()));
+        let http =
+            (!c[14].is_empty()).then(|| (c[14].to_string(), c[15].to_string(), c[16].to_string()));
         frames.push(Frame {
             stream: c[0].parse().unwrap_or(0),
             src: endpoint(c[1], c[2], c[3]),
@@ -126,10 +146,18 @@ pub fn tshark_conns(trace: &Path) -> Vec<OracleConn> {
     }
     let mut conns = Vec::new();
     for (stream, frames) in by_stream {
-        let Some(syn) = frames.iter().find(|f| f.syn && !f.ack) else { continue };
+        let Some(syn) = frames.iter().find(|f| f.syn && !f.ack) else {
+            continue;
+        };
         let client = syn.src.clone();
         let server = syn.dst.clone();
-        let mut conn = OracleConn { stream, client: client.clone(), server, syn: true, ..OracleConn::default() };
+        let mut conn = OracleConn {
+            stream,
+            client: client.clone(),
+            server,
+            syn: true,
+            ..OracleConn::default()
+        };
         let mut ranges: [Vec<(u64, u64)>; 2] = [Vec::new(), Vec::new()];
         for f in &frames {
             let from_client = f.src == client;

@@ -93,7 +93,10 @@ impl App for Busy {
     }
     fn conn_new_data_rcv(cx: &mut Cx<'_, FlowStats, Totals>) {
         let side = cx.side();
-        let sum = cx.peek(side).iter().fold(0u64, |a, b| a.wrapping_add(u64::from(*b)));
+        let sum = cx
+            .peek(side)
+            .iter()
+            .fold(0u64, |a, b| a.wrapping_add(u64::from(*b)));
         let keep = cx.peek(side).len().min(3);
         cx.keep_unread(side, keep);
         let flow = cx.flow_mut();
@@ -127,8 +130,16 @@ fn frames_of(bytes: Vec<u8>) -> Vec<(Vec<u8>, Timestamp, u32, mos_runtime::wire:
     out
 }
 
-fn assert_no_allocation(name: &str, frames: &[(Vec<u8>, Timestamp, u32, mos_runtime::wire::LinkType)]) -> u64 {
-    let cfg = Config { max_flows: 4096, buffers: 512, buffer_size: 16 << 10, ..Config::default() };
+fn assert_no_allocation(
+    name: &str,
+    frames: &[(Vec<u8>, Timestamp, u32, mos_runtime::wire::LinkType)],
+) -> u64 {
+    let cfg = Config {
+        max_flows: 4096,
+        buffers: 512,
+        buffer_size: 16 << 10,
+        ..Config::default()
+    };
     let mut worker = Worker::<Busy>::new(cfg, None).expect("worker");
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for (data, ts, wire_len, link) in frames {
@@ -136,7 +147,12 @@ fn assert_no_allocation(name: &str, frames: &[(Vec<u8>, Timestamp, u32, mos_runt
     }
     worker.finish().expect("finish");
     let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
-    assert_eq!(allocations, 0, "{name}: {allocations} allocations over {} packets", frames.len());
+    assert_eq!(
+        allocations,
+        0,
+        "{name}: {allocations} allocations over {} packets",
+        frames.len()
+    );
     worker.core().events
 }
 
@@ -151,6 +167,12 @@ fn no_allocation_per_packet_on_real_captures() {
         let name = trace.display().to_string();
         events += assert_no_allocation(&name, &frames);
     }
-    assert!(packets > 2000, "the public captures hold a few thousand packets, got {packets}");
-    assert!(events > 1000, "the app must actually have seen events, got {events}");
+    assert!(
+        packets > 2000,
+        "the public captures hold a few thousand packets, got {packets}"
+    );
+    assert!(
+        events > 1000,
+        "the app must actually have seen events, got {events}"
+    );
 }

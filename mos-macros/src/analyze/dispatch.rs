@@ -42,7 +42,11 @@ pub enum Step {
     /// A child event raised by the enclosing filter: `if raise.is_raised(bit) { body }`.
     Raised { bit: u8, body: Vec<Step> },
     /// A library event: `if const { ROOT is this entry } { if <X>::filter(cx) { body } }`.
-    External { ext: usize, below: Vec<usize>, body: Vec<Step> },
+    External {
+        ext: usize,
+        below: Vec<usize>,
+        body: Vec<Step>,
+    },
 }
 
 /// A child of a node, with its declaration position.
@@ -104,9 +108,18 @@ impl Builder<'_> {
                     match self.resolved.events[e].child_bit {
                         Some(bit) => steps.push(Step::Raised { bit, body }),
                         None => {
-                            let raises = self.resolved.events.iter().any(|c| c.child_bit.is_some() && c.base == Node::Local(e));
+                            let raises = self
+                                .resolved
+                                .events
+                                .iter()
+                                .any(|c| c.child_bit.is_some() && c.base == Node::Local(e));
                             let below = handlers_in(&body);
-                            steps.push(Step::Filter { event: e, below, raises, body });
+                            steps.push(Step::Filter {
+                                event: e,
+                                below,
+                                raises,
+                                body,
+                            });
                         }
                     }
                 }
@@ -114,7 +127,11 @@ impl Builder<'_> {
                     let body = self.steps(Node::External(x), kind);
                     if !body.is_empty() {
                         let below = handlers_in(&body);
-                        steps.push(Step::External { ext: x, below, body });
+                        steps.push(Step::External {
+                            ext: x,
+                            below,
+                            body,
+                        });
                     }
                 }
             }
@@ -134,7 +151,9 @@ fn collect(steps: &[Step], out: &mut Vec<usize>) {
     for step in steps {
         match step {
             Step::Call { handler } => out.push(*handler),
-            Step::Filter { body, .. } | Step::Raised { body, .. } | Step::External { body, .. } => collect(body, out),
+            Step::Filter { body, .. } | Step::Raised { body, .. } | Step::External { body, .. } => {
+                collect(body, out)
+            }
         }
     }
 }
@@ -143,9 +162,18 @@ fn collect(steps: &[Step], out: &mut Vec<usize>) {
 pub fn build(app: &App, resolved: &Resolved, handlers: &[ResolvedHandler]) -> Vec<Entry> {
     entries()
         .filter_map(|(builtin, hook)| {
-            let builder = Builder { app, resolved, handlers, hook };
+            let builder = Builder {
+                app,
+                resolved,
+                handlers,
+                hook,
+            };
             let steps = builder.steps(Node::Builtin(builtin), builtin.cx_kind(hook));
-            (!steps.is_empty()).then_some(Entry { builtin, hook, steps })
+            (!steps.is_empty()).then_some(Entry {
+                builtin,
+                hook,
+                steps,
+            })
         })
         .collect()
 }

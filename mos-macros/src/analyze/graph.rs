@@ -22,12 +22,35 @@ pub fn resolve(cx: &Ctxt, app: &App) -> Resolved {
     let mut externals: Vec<External> = Vec::new();
     let mut external = |path: &syn::Path, decl: usize| -> Node {
         let key = path.to_token_stream().to_string();
-        if let Some(i) = externals.iter().position(|e| e.path.to_token_stream().to_string() == key) {
+        if let Some(i) = externals
+            .iter()
+            .position(|e| e.path.to_token_stream().to_string() == key)
+        {
             return Node::External(i);
         }
-        externals.push(External { path: path.clone(), decl });
+        externals.push(External {
+            path: path.clone(),
+            decl,
+        });
         Node::External(externals.len() - 1)
     };
+
+    // 0. Library events, registered in declaration order of their first use (graph order).
+    let mut uses: Vec<(usize, &syn::Path)> = Vec::new();
+    for ev in &app.events {
+        if let Some(EventRef::Path(p)) = &ev.base {
+            uses.push((ev.decl, p));
+        }
+    }
+    for h in &app.handlers {
+        if let (Some(EventRef::Path(p)), None) = (&h.event, h.anonymous_event) {
+            uses.push((h.decl, p));
+        }
+    }
+    uses.sort_by_key(|(decl, _)| *decl);
+    for (decl, path) in uses {
+        external(path, decl);
+    }
 
     // 1. Bases.
     let mut bases: Vec<Option<Node>> = Vec::with_capacity(app.events.len());
@@ -133,7 +156,10 @@ pub fn resolve(cx: &Ctxt, app: &App) -> Resolved {
                 cx.error_spanned_by(raised, "a raised child event must be a named `pub struct` (its filter raises it by name)");
             }
             if next_bit == MAX_CHILD_EVENTS {
-                cx.error_spanned_by(raised, format!("too many raised events: an app has at most {MAX_CHILD_EVENTS}"));
+                cx.error_spanned_by(
+                    raised,
+                    format!("too many raised events: an app has at most {MAX_CHILD_EVENTS}"),
+                );
             }
             child_bit = u8::try_from(next_bit).ok();
             next_bit += 1;
@@ -144,17 +170,27 @@ pub fn resolve(cx: &Ctxt, app: &App) -> Resolved {
             );
         }
         if let (Some(base), Some(root)) = (bases[i], root_of(i)) {
-            events.push(ResolvedEvent { base, root, child_bit });
+            events.push(ResolvedEvent {
+                base,
+                root,
+                child_bit,
+            });
         } else {
             // Placeholder keeping indices parallel; never reached by codegen (errors reported).
-            events.push(ResolvedEvent { base: Node::Builtin(Builtin::PktIn), root: Root::Builtin(Builtin::PktIn), child_bit: None });
+            events.push(ResolvedEvent {
+                base: Node::Builtin(Builtin::PktIn),
+                root: Root::Builtin(Builtin::PktIn),
+                child_bit: None,
+            });
             if bases[i].is_some() && !in_cycle[i] && !cx.has_errors() {
                 cx.error_spanned_by(&ev.ident, "this event's base chain could not be resolved");
             }
         }
     }
     // Mark unresolved events so later stages skip them.
-    let broken: Vec<bool> = (0..n).map(|i| bases[i].is_none() || root_of(i).is_none()).collect();
+    let broken: Vec<bool> = (0..n)
+        .map(|i| bases[i].is_none() || root_of(i).is_none())
+        .collect();
     let handler_events = handler_events
         .into_iter()
         .map(|node| match node {
@@ -165,9 +201,22 @@ pub fn resolve(cx: &Ctxt, app: &App) -> Resolved {
     let events = events
         .into_iter()
         .enumerate()
-        .map(|(i, e)| if broken[i] { ResolvedEvent { child_bit: None, ..e } } else { e })
+        .map(|(i, e)| {
+            if broken[i] {
+                ResolvedEvent {
+                    child_bit: None,
+                    ..e
+                }
+            } else {
+                e
+            }
+        })
         .collect();
-    Resolved { events, handler_events, externals }
+    Resolved {
+        events,
+        handler_events,
+        externals,
+    }
 }
 
 /// A bare name: built-in, or a named event of this app.
@@ -176,7 +225,11 @@ fn resolve_name(cx: &Ctxt, app: &App, ident: &Ident) -> Option<Node> {
     if let Some(b) = Builtin::from_name(&name) {
         return Some(Node::Builtin(b));
     }
-    if let Some(i) = app.events.iter().position(|e| !e.anonymous && e.ident == *ident) {
+    if let Some(i) = app
+        .events
+        .iter()
+        .position(|e| !e.anonymous && e.ident == *ident)
+    {
         return Some(Node::Local(i));
     }
     if app.events.iter().any(|e| e.anonymous && e.ident == *ident) {
@@ -189,7 +242,12 @@ fn resolve_name(cx: &Ctxt, app: &App, ident: &Ident) -> Option<Node> {
     let candidates: Vec<String> = Builtin::ALL
         .iter()
         .map(|b| b.name().to_owned())
-        .chain(app.events.iter().filter(|e| !e.anonymous).map(|e| e.ident.to_string()))
+        .chain(
+            app.events
+                .iter()
+                .filter(|e| !e.anonymous)
+                .map(|e| e.ident.to_string()),
+        )
         .collect();
     let hint = did_you_mean(&name, candidates.iter().map(String::as_str))
         .map(|s| format!("did you mean `{s}`? "))
@@ -210,7 +268,11 @@ fn report_cycle(cx: &Ctxt, app: &App, cycle: &[usize]) {
         return;
     };
     let mut names: Vec<String> = (0..cycle.len())
-        .map(|k| app.events[cycle[(start + k) % cycle.len()]].ident.to_string())
+        .map(|k| {
+            app.events[cycle[(start + k) % cycle.len()]]
+                .ident
+                .to_string()
+        })
         .collect();
     names.push(names[0].clone());
     let first = &app.events[cycle[start]];
@@ -220,10 +282,13 @@ fn report_cycle(cx: &Ctxt, app: &App, cycle: &[usize]) {
         None => first.ident.to_token_stream(),
     };
     let msg = if cycle.len() == 1 {
-        format!("event `{}` is its own base; an event's base chain must end at a built-in event such as ON_CONN_NEW_DATA", names[0])
+        format!(
+            "event `{}` is its own base; an event's base chain must end at a built-in event such as ON_CONN_NEW_DATA",
+            names[0]
+        )
     } else {
         format!(
-            "cycle among events: {} (each is the base of the next); an event's base chain must end at a built-in event such as ON_CONN_NEW_DATA",
+            "cycle among events: {} (each event's base is the next); an event's base chain must end at a built-in event such as ON_CONN_NEW_DATA",
             // Display in "is based on" order: A -> B means A's base is B.
             names.join(" -> ")
         )

@@ -22,7 +22,8 @@ struct Suggest<'a> {
 
 impl Suggest<'_> {
     fn flow_name(&self) -> String {
-        self.flow.map_or_else(|| "Flow".to_owned(), Ident::to_string)
+        self.flow
+            .map_or_else(|| "Flow".to_owned(), Ident::to_string)
     }
 
     fn cx(&self) -> String {
@@ -73,7 +74,13 @@ fn root_of(resolved: &Resolved, node: Node) -> Root {
 
 /// Check every handler's hook and parameter; returns the resolved handlers (complete only when
 /// nothing was reported).
-pub fn check(cx: &Ctxt, app: &App, resolved: &Resolved, flow: Option<&Ident>, core: Option<&Ident>) -> Vec<ResolvedHandler> {
+pub fn check(
+    cx: &Ctxt,
+    app: &App,
+    resolved: &Resolved,
+    flow: Option<&Ident>,
+    core: Option<&Ident>,
+) -> Vec<ResolvedHandler> {
     let suggest = Suggest { flow, core };
     let mut out = Vec::with_capacity(app.handlers.len());
     for (i, h) in app.handlers.iter().enumerate() {
@@ -85,16 +92,35 @@ pub fn check(cx: &Ctxt, app: &App, resolved: &Resolved, flow: Option<&Ident>, co
         let event_label = match node {
             Node::Builtin(b) => b.name().to_owned(),
             Node::Local(e) => format!("`{}`", event_name(app, e)),
-            Node::External(x) => format!("`{}`", quote::ToTokens::to_token_stream(&resolved.externals[x].path).to_string().replace(' ', "")),
+            Node::External(x) => format!(
+                "`{}`",
+                quote::ToTokens::to_token_stream(&resolved.externals[x].path)
+                    .to_string()
+                    .replace(' ', "")
+            ),
         };
         let hook = match (&h.hook, root) {
             (Some(hook), Root::Builtin(b)) => {
                 if !b.raised_at(hook.hook) {
-                    let via = if matches!(node, Node::Builtin(_)) { String::new() } else { format!("{event_label} derives from {b}, which ") };
-                    let msg = if via.is_empty() {
-                        format!("{b} is not raised at {}; it is raised {}: write {}", hook.hook, b.hooks_prose(), hook_choices(b))
+                    let via = if matches!(node, Node::Builtin(_)) {
+                        String::new()
                     } else {
-                        format!("{event_label} is not raised at {}: {via}is raised {}; write {}", hook.hook, b.hooks_prose(), hook_choices(b))
+                        format!("{event_label} derives from {b}, which ")
+                    };
+                    let msg = if via.is_empty() {
+                        format!(
+                            "{b} is not raised at {}; it is raised {}: write {}",
+                            hook.hook,
+                            b.hooks_prose(),
+                            hook_choices(b)
+                        )
+                    } else {
+                        format!(
+                            "{event_label} is not raised at {}: {via}is raised {}; write {}",
+                            hook.hook,
+                            b.hooks_prose(),
+                            hook_choices(b)
+                        )
                     };
                     cx.error_spanned_by(&hook.ident, msg);
                     out.push(placeholder());
@@ -125,10 +151,22 @@ pub fn check(cx: &Ctxt, app: &App, resolved: &Resolved, flow: Option<&Ident>, co
                 out.push(placeholder());
                 continue;
             }
-            (None, Root::External(_)) => {
+            (None, Root::External(x)) => {
+                let lib = quote::ToTokens::to_token_stream(&resolved.externals[x].path)
+                    .to_string()
+                    .replace(' ', "");
+                let what = if matches!(node, Node::External(_)) {
+                    format!(
+                        "library event {event_label} is raised at the hooks of its root built-in event"
+                    )
+                } else {
+                    format!(
+                        "{event_label} derives from library event `{lib}`, raised at the hooks of its root built-in event"
+                    )
+                };
                 cx.error_spanned_by(
                     &h.attr,
-                    format!("add `hook = RCV` (or `SND`): the hooks of library event {event_label} are those of its root built-in event, which this macro cannot see"),
+                    format!("add `hook = RCV` (or `SND`): {what}, which this macro cannot see"),
                 );
                 out.push(placeholder());
                 continue;
@@ -140,20 +178,29 @@ pub fn check(cx: &Ctxt, app: &App, resolved: &Resolved, flow: Option<&Ident>, co
             Root::External(_) => CxKind::Flow,
         };
         check_handler_param(cx, h, kind, &suggest, &event_label, hook.0);
-        out.push(ResolvedHandler { event: node, root, hook: hook.0, hook_span: hook.1 });
+        out.push(ResolvedHandler {
+            event: node,
+            root,
+            hook: hook.0,
+            hook_span: hook.1,
+        });
     }
     out
 }
 
 fn placeholder() -> ResolvedHandler {
-    ResolvedHandler { event: Node::Builtin(Builtin::PktIn), root: Root::Builtin(Builtin::PktIn), hook: Hook::Null, hook_span: Span::call_site() }
+    ResolvedHandler {
+        event: Node::Builtin(Builtin::PktIn),
+        root: Root::Builtin(Builtin::PktIn),
+        hook: Hook::Null,
+        hook_span: Span::call_site(),
+    }
 }
 
 fn hook_choices(b: Builtin) -> String {
     let names: Vec<String> = b.hooks().iter().map(|h| format!("`hook = {h}`")).collect();
     names.join(" or ")
 }
-
 
 /// What a context parameter's type is, syntactically.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -171,7 +218,13 @@ fn cx_param(ty: &Type) -> Option<(bool, CxName)> {
         return None;
     };
     let name = match &*r.elem {
-        Type::Path(p) => match p.path.segments.last().map(|s| s.ident.to_string()).as_deref() {
+        Type::Path(p) => match p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .as_deref()
+        {
             Some("Cx") => CxName::Cx,
             Some("FilterCx") => CxName::FilterCx,
             Some("PacketCx") => CxName::PacketCx,
@@ -182,7 +235,14 @@ fn cx_param(ty: &Type) -> Option<(bool, CxName)> {
     Some((r.mutability.is_some(), name))
 }
 
-fn check_handler_param(cx: &Ctxt, h: &crate::syntax::ast::HandlerDef, kind: CxKind, suggest: &Suggest<'_>, event: &str, hook: Hook) {
+fn check_handler_param(
+    cx: &Ctxt,
+    h: &crate::syntax::ast::HandlerDef,
+    kind: CxKind,
+    suggest: &Suggest<'_>,
+    event: &str,
+    hook: Hook,
+) {
     let want = suggest.handler(kind);
     let inputs: Vec<&FnArg> = h.sig.inputs.iter().collect();
     match inputs.as_slice() {
@@ -240,20 +300,37 @@ pub fn check_filters(
     }
     for (i, ev) in app.events.iter().enumerate() {
         let Some(filter) = &ev.filter else { continue };
-        let has_children = resolved.events.iter().any(|r| r.child_bit.is_some() && r.base == Node::Local(i));
-        let Some(ident) = filter.get_ident() else { continue };
-        let Some(sig) = find_fn(app, ident) else { continue };
+        let has_children = resolved
+            .events
+            .iter()
+            .any(|r| r.child_bit.is_some() && r.base == Node::Local(i));
+        let Some(ident) = filter.get_ident() else {
+            continue;
+        };
+        let Some(sig) = find_fn(app, ident) else {
+            continue;
+        };
         crate::syntax::check_fn_shape(cx, sig, "a filter");
         let params: Vec<&FnArg> = sig.inputs.iter().collect();
         let expected_arity = if has_children { 2 } else { 1 };
         for &(kind, b, h) in &kinds[i] {
             let want = suggest.filter(kind);
             let Some(first) = params.first() else {
-                cx.error_spanned_by(sig, format!("a filter takes the read-only context: `fn {ident}(cx: {want}) -> bool`"));
+                cx.error_spanned_by(
+                    sig,
+                    format!(
+                        "a filter takes the read-only context: `fn {ident}(cx: {want}) -> bool`"
+                    ),
+                );
                 break;
             };
             let FnArg::Typed(arg) = first else {
-                cx.error_spanned_by(first, format!("a filter is a free fn, not a method: `fn {ident}(cx: {want}) -> bool`"));
+                cx.error_spanned_by(
+                    first,
+                    format!(
+                        "a filter is a free fn, not a method: `fn {ident}(cx: {want}) -> bool`"
+                    ),
+                );
                 break;
             };
             match cx_param(&arg.ty) {
@@ -284,7 +361,10 @@ pub fn check_filters(
                     format!("`{}` has `raised` child events, so its filter raises them: `fn {ident}(cx: {want}, raise: &mut Raise) -> bool`", event_name(app, i)),
                 );
             } else {
-                cx.error_spanned_by(&sig.inputs, format!("a filter takes one parameter: `fn {ident}(cx: {want}) -> bool`"));
+                cx.error_spanned_by(
+                    &sig.inputs,
+                    format!("a filter takes one parameter: `fn {ident}(cx: {want}) -> bool`"),
+                );
             }
         }
         let returns_bool = matches!(&sig.output, ReturnType::Type(_, ty) if matches!(&**ty, Type::Path(p) if p.path.is_ident("bool")));

@@ -98,7 +98,9 @@ impl Analysis {
         match node {
             Node::Builtin(b) => b.name().to_owned(),
             Node::Local(i) => event_name(app, i),
-            Node::External(i) => quote::ToTokens::to_token_stream(&self.externals[i].path).to_string().replace(' ', ""),
+            Node::External(i) => quote::ToTokens::to_token_stream(&self.externals[i].path)
+                .to_string()
+                .replace(' ', ""),
         }
     }
 }
@@ -112,13 +114,19 @@ pub fn event_name(app: &App, i: usize) -> String {
     }
     let base = match &def.base {
         Some(crate::syntax::ast::EventRef::Name(n)) => n.to_string(),
-        Some(crate::syntax::ast::EventRef::Path(p)) => quote::ToTokens::to_token_stream(p).to_string().replace(' ', ""),
+        Some(crate::syntax::ast::EventRef::Path(p)) => quote::ToTokens::to_token_stream(p)
+            .to_string()
+            .replace(' ', ""),
         None => String::from("?"),
     };
     let filter = def
         .filter
         .as_ref()
-        .map(|f| quote::ToTokens::to_token_stream(f).to_string().replace(' ', ""))
+        .map(|f| {
+            quote::ToTokens::to_token_stream(f)
+                .to_string()
+                .replace(' ', "")
+        })
         .unwrap_or_default();
     format!("{base}[{filter}]")
 }
@@ -137,7 +145,9 @@ pub fn analyze(cx: &Ctxt, app: &App) -> Option<Analysis> {
     if cx.has_errors() {
         return None;
     }
-    let needs_flow = entries.iter().any(|e| e.builtin.cx_kind(e.hook) == crate::catalog::CxKind::Flow);
+    let needs_flow = entries
+        .iter()
+        .any(|e| e.builtin.cx_kind(e.hook) == crate::catalog::CxKind::Flow);
     if flow.is_none() && needs_flow {
         cx.error_spanned_by(
             &app.name,
@@ -158,7 +168,11 @@ pub fn analyze(cx: &Ctxt, app: &App) -> Option<Analysis> {
 
 /// Names the macro generates must be free; events and handlers must be unique.
 fn check_names(cx: &Ctxt, app: &App) {
-    let reserved = [symbol::GENERATED_APP_TYPE, symbol::GENERATED_HANDLERS_MOD, symbol::GENERATED_EVENTS_MOD];
+    let reserved = [
+        symbol::GENERATED_APP_TYPE,
+        symbol::GENERATED_HANDLERS_MOD,
+        symbol::GENERATED_EVENTS_MOD,
+    ];
     for item in &app.items {
         let ident = match item {
             syn::Item::Struct(i) => Some(&i.ident),
@@ -187,18 +201,38 @@ fn check_names(cx: &Ctxt, app: &App) {
         }
         let name = ev.ident.to_string();
         if Builtin::from_name(&name).is_some() {
-            cx.error_spanned_by(&ev.ident, format!("`{name}` is a built-in event; give this event another name"));
+            cx.error_spanned_by(
+                &ev.ident,
+                format!("`{name}` is a built-in event; give this event another name"),
+            );
         }
-        if app.events[..i].iter().any(|e| !e.anonymous && e.ident == ev.ident) {
-            cx.error_spanned_by(&ev.ident, format!("duplicate event `{name}`: an app declares each event once"));
+        if app.events[..i]
+            .iter()
+            .any(|e| !e.anonymous && e.ident == ev.ident)
+        {
+            cx.error_spanned_by(
+                &ev.ident,
+                format!("duplicate event `{name}`: an app declares each event once"),
+            );
         }
     }
     for (i, h) in app.handlers.iter().enumerate() {
         if app.handlers[..i].iter().any(|o| o.ident == h.ident) {
-            cx.error_spanned_by(&h.ident, format!("duplicate handler `{}`: handler names must be unique in an app", h.ident));
+            cx.error_spanned_by(
+                &h.ident,
+                format!(
+                    "duplicate handler `{}`: handler names must be unique in an app",
+                    h.ident
+                ),
+            );
         }
         if i == MAX_HANDLERS {
-            cx.error_spanned_by(&h.ident, format!("too many handlers: an app has at most {MAX_HANDLERS} (one enable bit each)"));
+            cx.error_spanned_by(
+                &h.ident,
+                format!(
+                    "too many handlers: an app has at most {MAX_HANDLERS} (one enable bit each)"
+                ),
+            );
         }
     }
 }
@@ -223,5 +257,9 @@ fn states(cx: &Ctxt, app: &App) -> (Option<Ident>, Option<Ident>, Option<Path>) 
             );
         }
     }
-    (flow, core.map(|c| c.ident.clone()), core.and_then(|c| c.merge.clone()))
+    (
+        flow,
+        core.map(|c| c.ident.clone()),
+        core.and_then(|c| c.merge.clone()),
+    )
 }

@@ -5,7 +5,7 @@
 //! panics with the same message the macro would have given, located at the hook the user wrote.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote_spanned};
 
 use super::rt;
 use crate::analyze::{Analysis, Root};
@@ -17,10 +17,13 @@ pub fn external_hooks(app: &App, analysis: &Analysis) -> TokenStream {
     let rt = rt();
     let mut out = TokenStream::new();
     for (def, res) in app.handlers.iter().zip(&analysis.handlers) {
-        let Root::External(x) = res.root else { continue };
+        let Root::External(x) = res.root else {
+            continue;
+        };
         let path = &analysis.externals[x].path;
         let path_str = path.to_token_stream().to_string().replace(' ', "");
         let hook = res.hook;
+        let span = res.hook_span;
         let arms = Builtin::ALL.iter().filter_map(|&b| {
             let variant = format_ident!("{}", b.variant());
             let msg = if !b.raised_at(hook) {
@@ -37,9 +40,8 @@ pub fn external_hooks(app: &App, analysis: &Analysis) -> TokenStream {
             } else {
                 return None;
             };
-            Some(quote!(#rt::Event::#variant => ::core::panic!(#msg),))
+            Some(quote_spanned!(span=> #rt::Event::#variant => ::core::panic!(#msg),))
         });
-        let span = res.hook_span;
         out.extend(quote_spanned! {span=>
             const _: () = match <#path as #rt::UserEvent>::ROOT {
                 #(#arms)*

@@ -47,7 +47,13 @@ fn cx_at(span: Span) -> syn::Ident {
     syn::Ident::new("cx", Span::call_site().located_at(span))
 }
 
-fn steps(app: &App, analysis: &Analysis, entry: &Entry, kind: CxKind, list: &[Step]) -> TokenStream {
+fn steps(
+    app: &App,
+    analysis: &Analysis,
+    entry: &Entry,
+    kind: CxKind,
+    list: &[Step],
+) -> TokenStream {
     let rt = rt();
     list.iter()
         .map(|step| match step {
@@ -70,21 +76,21 @@ fn steps(app: &App, analysis: &Analysis, entry: &Entry, kind: CxKind, list: &[St
                 };
                 let span = filter.span();
                 let body = steps(app, analysis, entry, kind, body);
-                let view = match kind {
-                    CxKind::Flow => {
-                        let cx = cx_at(span);
-                        quote_spanned!(span=> #rt::Cx::as_filter(#cx))
-                    }
-                    CxKind::Packet => {
-                        let cx = cx_at(span);
-                        quote_spanned!(span=> &*#cx)
-                    }
+                // The view is bound with its type spelled out, and passed as one identifier at
+                // the user's `filter = ..` token: a filter taking the wrong flow or core type is
+                // then reported there as "expected `&FilterCx<'_, Other>`, found
+                // `&FilterCx<'_, Flow>`".
+                let view = syn::Ident::new("view", Span::call_site().located_at(span));
+                let bind = match kind {
+                    CxKind::Flow => quote!(let #view = #rt::Cx::<Self::Flow, Self::Core>::as_filter(cx);),
+                    CxKind::Packet => quote!(let #view: &#rt::PacketCx<'_, Self::Core> = &*cx;),
                 };
                 let call = if *raises {
                     quote_spanned!(span=> #filter(#view, &mut raise))
                 } else {
                     quote_spanned!(span=> #filter(#view))
                 };
+                let call = quote!({ #bind #call });
                 let test = match kind {
                     CxKind::Flow => {
                         let mask = mask_lit(below);

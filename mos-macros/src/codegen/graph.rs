@@ -49,15 +49,19 @@ pub fn event_graph(app: &App, analysis: &Analysis) -> TokenStream {
             }
         }
     });
-    let handlers = app.handlers.iter().zip(&analysis.handlers).map(|(def, res)| {
-        let name = def.ident.to_string();
-        let event = u16::try_from(index(app, res.event)).unwrap_or(u16::MAX);
-        let hook = hook_expr(res.hook);
-        let per_flow = def.per_flow;
-        quote! {
-            #rt::HandlerNode { name: #name, event: #event, hook: #hook, per_flow: #per_flow }
-        }
-    });
+    let handlers = app
+        .handlers
+        .iter()
+        .zip(&analysis.handlers)
+        .map(|(def, res)| {
+            let name = def.ident.to_string();
+            let event = u16::try_from(index(app, res.event)).unwrap_or(u16::MAX);
+            let hook = hook_expr(res.hook);
+            let per_flow = def.per_flow;
+            quote! {
+                #rt::HandlerNode { name: #name, event: #event, hook: #hook, per_flow: #per_flow }
+            }
+        });
     let name = app.name.to_string();
     quote! {
         impl #rt::AppGraph for App {

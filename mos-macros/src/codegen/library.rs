@@ -44,10 +44,19 @@ pub fn library_event(cx: &Ctxt, args: EventArgs, item: &syn::ItemStruct) -> Opti
                 (quote!(#rt::Event::#variant), None)
             }
             None if name.to_string().starts_with("ON_") => {
-                let hint = crate::catalog::did_you_mean(&name.to_string(), Builtin::ALL.map(Builtin::name))
-                    .map(|s| format!("did you mean `{s}`? "))
-                    .unwrap_or_default();
-                cx.error_spanned_by(name, format!("unknown built-in event `{name}`; {hint}the built-in events are {}", crate::catalog::BUILTIN_LIST));
+                let hint = crate::catalog::did_you_mean(
+                    &name.to_string(),
+                    Builtin::ALL.map(Builtin::name),
+                )
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+                cx.error_spanned_by(
+                    name,
+                    format!(
+                        "unknown built-in event `{name}`; {hint}the built-in events are {}",
+                        crate::catalog::BUILTIN_LIST
+                    ),
+                );
                 return None;
             }
             // Another library event in scope (`base = HttpRequest`).

@@ -37,7 +37,10 @@ fn handler_id_lit(i: usize) -> Literal {
 
 /// A `u128` bit mask over handler ids, as a hex literal.
 fn mask_lit(handlers: &[usize]) -> TokenStream {
-    let mask = handlers.iter().filter(|&&h| h < 128).fold(0u128, |m, &h| m | (1u128 << h));
+    let mask = handlers
+        .iter()
+        .filter(|&&h| h < 128)
+        .fold(0u128, |m, &h| m | (1u128 << h));
     let lit: TokenStream = format!("0x{mask:x}_u128").parse().unwrap_or_default();
     lit
 }
@@ -45,7 +48,13 @@ fn mask_lit(handlers: &[usize]) -> TokenStream {
 /// The whole expansion of a checked app.
 pub fn app(app: &App, analysis: &Analysis) -> TokenStream {
     let rt = rt();
-    let App { attrs, vis, name, items, .. } = app;
+    let App {
+        attrs,
+        vis,
+        name,
+        items,
+        ..
+    } = app;
     let (outer, inner) = split_attrs(attrs);
     let name_str = name.to_string();
 
@@ -57,19 +66,22 @@ pub fn app(app: &App, analysis: &Analysis) -> TokenStream {
         Some(core) => quote_spanned!(core.span()=> #core),
         None => quote!(()),
     };
-    let core_impl = analysis.core.as_ref().map(|core| match &analysis.core_merge {
-        Some(merge) => quote_spanned! {merge.span()=>
-            impl #rt::CoreState for #core {
-                #[inline]
-                fn merge(&mut self, other: Self) {
-                    #merge(self, other)
+    let core_impl = analysis
+        .core
+        .as_ref()
+        .map(|core| match &analysis.core_merge {
+            Some(merge) => quote_spanned! {merge.span()=>
+                impl #rt::CoreState for #core {
+                    #[inline]
+                    fn merge(&mut self, other: Self) {
+                        #merge(self, other)
+                    }
                 }
-            }
-        },
-        None => quote_spanned! {core.span()=>
-            impl #rt::CoreState for #core {}
-        },
-    });
+            },
+            None => quote_spanned! {core.span()=>
+                impl #rt::CoreState for #core {}
+            },
+        });
 
     let handler_consts = app.handlers.iter().enumerate().map(|(i, h)| {
         let ident = &h.ident;
@@ -87,7 +99,8 @@ pub fn app(app: &App, analysis: &Analysis) -> TokenStream {
         .filter_map(|(def, res)| {
             let bit = res.child_bit?;
             let ident = &def.ident;
-            let doc = format!(" Child event `{ident}` (for `raise.raise(..)` in its base's filter).");
+            let doc =
+                format!(" Child event `{ident}` (for `raise.raise(..)` in its base's filter).");
             Some(quote! {
                 #[doc = #doc]
                 pub const #ident: #rt::ChildEvent = #rt::ChildEvent(#bit);
@@ -104,16 +117,26 @@ pub fn app(app: &App, analysis: &Analysis) -> TokenStream {
         }
     });
 
-    let handler_infos = app.handlers.iter().zip(&analysis.handlers).map(|(def, res)| {
-        let name = def.ident.to_string();
-        let event = event_name_expr(app, analysis, res.event);
-        let hook = hook_expr(res.hook);
-        let per_flow = def.per_flow;
-        quote! {
-            #rt::HandlerInfo { name: #name, event: #event, hook: #hook, per_flow: #per_flow }
-        }
-    });
-    let per_flow: Vec<usize> = app.handlers.iter().enumerate().filter(|(_, h)| h.per_flow).map(|(i, _)| i).collect();
+    let handler_infos = app
+        .handlers
+        .iter()
+        .zip(&analysis.handlers)
+        .map(|(def, res)| {
+            let name = def.ident.to_string();
+            let event = event_name_expr(app, analysis, res.event);
+            let hook = hook_expr(res.hook);
+            let per_flow = def.per_flow;
+            quote! {
+                #rt::HandlerInfo { name: #name, event: #event, hook: #hook, per_flow: #per_flow }
+            }
+        });
+    let per_flow: Vec<usize> = app
+        .handlers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.per_flow)
+        .map(|(i, _)| i)
+        .collect();
     let initial_enabled = if per_flow.is_empty() {
         quote!(#rt::HandlerSet::MAX)
     } else {
@@ -230,9 +253,17 @@ fn subscriptions(analysis: &Analysis) -> TokenStream {
 /// noise), a `handlers` module so uses of `handlers::x` still resolve, and the errors.
 pub fn recover(app: &App, errors: TokenStream) -> TokenStream {
     let rt = rt();
-    let App { attrs, vis, name, items, .. } = app;
+    let App {
+        attrs,
+        vis,
+        name,
+        items,
+        ..
+    } = app;
     let (outer, inner) = split_attrs(attrs);
-    let user_has_handlers = items.iter().any(|i| matches!(i, syn::Item::Mod(m) if m.ident == crate::symbol::GENERATED_HANDLERS_MOD));
+    let user_has_handlers = items.iter().any(
+        |i| matches!(i, syn::Item::Mod(m) if m.ident == crate::symbol::GENERATED_HANDLERS_MOD),
+    );
     let mut seen = Vec::new();
     let consts = app.handlers.iter().enumerate().filter_map(|(i, h)| {
         if seen.contains(&h.ident) {
@@ -253,6 +284,30 @@ pub fn recover(app: &App, errors: TokenStream) -> TokenStream {
     });
     // The app is not generated, so its handlers and filters are unused: say nothing about that,
     // the errors are what matters.
+    // A second event struct or handler fn of the same name was reported already; leave it out
+    // so rustc does not report it again as a redefinition.
+    let mut defined: Vec<(bool, &syn::Ident)> = Vec::new();
+    let items = items.iter().filter(|item| {
+        let key = match item {
+            syn::Item::Struct(s)
+                if app
+                    .events
+                    .iter()
+                    .any(|e| !e.anonymous && e.ident == s.ident) =>
+            {
+                (true, &s.ident)
+            }
+            syn::Item::Fn(f) if app.handlers.iter().any(|h| h.ident == f.sig.ident) => {
+                (false, &f.sig.ident)
+            }
+            _ => return true,
+        };
+        if defined.contains(&key) {
+            return false;
+        }
+        defined.push(key);
+        true
+    });
     quote! {
         #(#outer)*
         #[allow(dead_code, unused_imports)]
@@ -269,5 +324,7 @@ pub fn recover(app: &App, errors: TokenStream) -> TokenStream {
 
 /// A module's attributes: outer ones go before `mod`, inner ones (`#![..]`) first inside it.
 fn split_attrs(attrs: &[syn::Attribute]) -> (Vec<&syn::Attribute>, Vec<&syn::Attribute>) {
-    attrs.iter().partition(|a| matches!(a.style, syn::AttrStyle::Outer))
+    attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Outer))
 }

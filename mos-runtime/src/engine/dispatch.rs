@@ -23,8 +23,14 @@ pub(crate) struct At {
 impl<A: App> Worker<A> {
     /// Raise `at.event` at `at.hook` on flow `id`.
     #[inline(always)]
-    pub(crate) fn dispatch_flow<E>(&mut self, id: FlowId, packet: PacketSlot<'_>, drop: &mut bool, at: At, entry: E)
-    where
+    pub(crate) fn dispatch_flow<E>(
+        &mut self,
+        id: FlowId,
+        packet: PacketSlot<'_>,
+        drop: &mut bool,
+        at: At,
+        entry: E,
+    ) where
         E: for<'c> FnOnce(&mut Cx<'c, A::Flow, A::Core>),
     {
         self.counters.event(at.event, at.hook);
@@ -33,8 +39,11 @@ impl<A: App> Worker<A> {
         }
         let idx = id.index();
         let inline = self.sink.is_some();
-        let Some(conn) = self.table.get_mut(id) else { return };
-        let (Some(flow), Some(enabled)) = (self.flows.get_mut(idx), self.enabled.get_mut(idx)) else {
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
+        let (Some(flow), Some(enabled)) = (self.flows.get_mut(idx), self.enabled.get_mut(idx))
+        else {
             return;
         };
         let mut cx = Cx(FilterCx {
@@ -114,6 +123,13 @@ impl<A: App> Worker<A> {
         let slot = frame.slot(meta);
         self.dispatch_packet(slot, drop, Event::PktIn, None, Some(reason), A::pkt_in_null);
         let slot = frame.slot(meta);
-        self.dispatch_packet(slot, drop, Event::Orphan, None, Some(reason), A::orphan_null);
+        self.dispatch_packet(
+            slot,
+            drop,
+            Event::Orphan,
+            None,
+            Some(reason),
+            A::orphan_null,
+        );
     }
 }

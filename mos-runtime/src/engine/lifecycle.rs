@@ -19,8 +19,15 @@ impl<A: App> Worker<A> {
     /// Track a new connection for the SYN in `meta`. When the table is full, the least
     /// recently active flow is evicted if it has been idle at least `evict_min_idle`;
     /// otherwise `None` (the SYN becomes an orphan).
-    pub(crate) fn create_flow(&mut self, key: FlowKey, src_is_lower: bool, meta: &PacketMeta) -> Option<FlowId> {
-        let (Some(ip), Some((sport, dport))) = (meta.ip, meta.ports()) else { return None };
+    pub(crate) fn create_flow(
+        &mut self,
+        key: FlowKey,
+        src_is_lower: bool,
+        meta: &PacketMeta,
+    ) -> Option<FlowId> {
+        let (Some(ip), Some((sport, dport))) = (meta.ip, meta.ports()) else {
+            return None;
+        };
         if self.table.is_full() {
             let (oldest, last_seen) = self.table.oldest()?;
             if self.now.saturating_since(last_seen) < self.cfg.evict_min_idle {
@@ -48,7 +55,13 @@ impl<A: App> Worker<A> {
         self.counters.connections += 1;
         self.counters.peak_flows = self.counters.peak_flows.max(self.table.len() as u64);
         let deadline = self.now.saturating_add(self.cfg.idle_timeout);
-        if let Ok(handle) = self.timers.schedule(deadline, TimerEntry { flow: id, kind: TimerKind::Idle }) {
+        if let Ok(handle) = self.timers.schedule(
+            deadline,
+            TimerEntry {
+                flow: id,
+                kind: TimerKind::Idle,
+            },
+        ) {
             if let Some(conn) = self.table.get_mut(id) {
                 conn.idle_timer = Some(handle);
             }
@@ -58,7 +71,9 @@ impl<A: App> Worker<A> {
 
     /// Remember that flow `id` has a side waiting for `ON_CONN_NEW_DATA`.
     pub(crate) fn queue_new_data(&mut self, id: FlowId) {
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         if conn.in_new_data_list {
             return;
         }
@@ -88,7 +103,9 @@ impl<A: App> Worker<A> {
     /// automatic consume (keeping what filters or handlers asked to keep).
     fn new_data_for(&mut self, id: FlowId) {
         for side in [Side::Client, Side::Server] {
-            let Some(conn) = self.table.get_mut(id) else { return };
+            let Some(conn) = self.table.get_mut(id) else {
+                return;
+            };
             conn.in_new_data_list = false;
             let state = conn.side_mut(side);
             if !state.new_data_pending {
@@ -100,8 +117,18 @@ impl<A: App> Worker<A> {
             }
             state.keep_unread.set(0);
             // The bytes in `side`'s buffer travelled towards it.
-            let dir = if side == Side::Server { Dir::ClientToServer } else { Dir::ServerToClient };
-            let at = At { event: Event::ConnNewData, hook: Hook::Rcv, side, dir, error: None };
+            let dir = if side == Side::Server {
+                Dir::ClientToServer
+            } else {
+                Dir::ServerToClient
+            };
+            let at = At {
+                event: Event::ConnNewData,
+                hook: Hook::Rcv,
+                side,
+                dir,
+                error: None,
+            };
             let mut drop = false;
             self.dispatch_flow(id, PacketSlot::None, &mut drop, at, A::conn_new_data_rcv);
             if let Some(conn) = self.table.get_mut(id) {
@@ -127,7 +154,9 @@ impl<A: App> Worker<A> {
     }
 
     fn fire(&mut self, entry: TimerEntry) {
-        let Some(conn) = self.table.get_mut(entry.flow) else { return };
+        let Some(conn) = self.table.get_mut(entry.flow) else {
+            return;
+        };
         match entry.kind {
             TimerKind::Idle => {
                 conn.idle_timer = None;
@@ -145,7 +174,13 @@ impl<A: App> Worker<A> {
             }
             TimerKind::User => {
                 conn.user_timer = None;
-                let at = At { event: Event::Timeout, hook: Hook::Null, side: Side::Client, dir: Dir::ClientToServer, error: None };
+                let at = At {
+                    event: Event::Timeout,
+                    hook: Hook::Null,
+                    side: Side::Client,
+                    dir: Dir::ClientToServer,
+                    error: None,
+                };
                 let mut drop = false;
                 self.dispatch_flow(entry.flow, PacketSlot::None, &mut drop, at, A::timeout_null);
             }
@@ -156,7 +191,9 @@ impl<A: App> Worker<A> {
     /// not fill them any more), then `ON_TCP_STATE_CHANGE` (if the end changes a state) and
     /// `ON_CONN_END` for each side at `RCV` then `SND`, then free everything.
     pub(crate) fn end_flow(&mut self, id: FlowId, reason: EndReason) {
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         conn.end_reason = Some(reason);
         let mut pending = false;
         for state in conn.sides.iter_mut() {
@@ -173,22 +210,40 @@ impl<A: App> Worker<A> {
             self.new_data_for(id);
         }
         for side in [Side::Client, Side::Server] {
-            let Some(conn) = self.table.get_mut(id) else { return };
+            let Some(conn) = self.table.get_mut(id) else {
+                return;
+            };
             let state = conn.side_mut(side);
             let changed = !state.tcp.state.is_closed();
             if changed {
                 state.tcp.state = TcpState::Closed;
             }
-            let dir = if side == Side::Server { Dir::ClientToServer } else { Dir::ServerToClient };
+            let dir = if side == Side::Server {
+                Dir::ClientToServer
+            } else {
+                Dir::ServerToClient
+            };
             for hook in [Hook::Rcv, Hook::Snd] {
                 let mut drop = false;
-                let at = |event| At { event, hook, side, dir, error: None };
+                let at = |event| At {
+                    event,
+                    hook,
+                    side,
+                    dir,
+                    error: None,
+                };
                 if changed {
                     let entry = match hook {
                         Hook::Snd => A::tcp_state_change_snd,
                         _ => A::tcp_state_change_rcv,
                     };
-                    self.dispatch_flow(id, PacketSlot::None, &mut drop, at(Event::TcpStateChange), entry);
+                    self.dispatch_flow(
+                        id,
+                        PacketSlot::None,
+                        &mut drop,
+                        at(Event::TcpStateChange),
+                        entry,
+                    );
                 }
                 let entry = match hook {
                     Hook::Snd => A::conn_end_snd,
@@ -197,8 +252,13 @@ impl<A: App> Worker<A> {
                 self.dispatch_flow(id, PacketSlot::None, &mut drop, at(Event::ConnEnd), entry);
             }
         }
-        let Some((_, mut conn)) = self.table.remove(id) else { return };
-        for handle in [conn.user_timer.take(), conn.idle_timer.take()].into_iter().flatten() {
+        let Some((_, mut conn)) = self.table.remove(id) else {
+            return;
+        };
+        for handle in [conn.user_timer.take(), conn.idle_timer.take()]
+            .into_iter()
+            .flatten()
+        {
             self.timers.cancel(handle);
         }
         for state in conn.sides.iter_mut() {

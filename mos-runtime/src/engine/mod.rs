@@ -37,13 +37,25 @@ use conn::Conn;
 /// Where forwarded packets go in inline mode.
 pub trait PacketSink: Send {
     /// Emit one frame.
-    fn send(&mut self, ts: Timestamp, frame: &[u8], wire_len: u32, link: LinkType) -> io::Result<()>;
+    fn send(
+        &mut self,
+        ts: Timestamp,
+        frame: &[u8],
+        wire_len: u32,
+        link: LinkType,
+    ) -> io::Result<()>;
     /// Flush buffered frames.
     fn flush(&mut self) -> io::Result<()>;
 }
 
 impl PacketSink for crate::io::PcapSink {
-    fn send(&mut self, ts: Timestamp, frame: &[u8], wire_len: u32, link: LinkType) -> io::Result<()> {
+    fn send(
+        &mut self,
+        ts: Timestamp,
+        frame: &[u8],
+        wire_len: u32,
+        link: LinkType,
+    ) -> io::Result<()> {
         self.write_frame(ts, frame, wire_len, link)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -106,12 +118,19 @@ impl<A: App> Worker<A> {
     /// A worker with every structure allocated for `cfg`.
     pub fn new(cfg: Config, sink: Option<Box<dyn PacketSink>>) -> Result<Self, BuildError> {
         if cfg.max_flows == 0 || cfg.max_flows > (1 << 26) {
-            return Err(BuildError::Capacity(format!("max_flows = {} (1 ..= 2^26)", cfg.max_flows)));
+            return Err(BuildError::Capacity(format!(
+                "max_flows = {} (1 ..= 2^26)",
+                cfg.max_flows
+            )));
         }
         if cfg.batch_size == 0 || cfg.batch_size > 4096 {
-            return Err(BuildError::Capacity(format!("batch_size = {} (1 ..= 4096)", cfg.batch_size)));
+            return Err(BuildError::Capacity(format!(
+                "batch_size = {} (1 ..= 4096)",
+                cfg.batch_size
+            )));
         }
-        let table = FlowTable::new(cfg.max_flows).map_err(|e| BuildError::Capacity(e.to_string()))?;
+        let table =
+            FlowTable::new(cfg.max_flows).map_err(|e| BuildError::Capacity(e.to_string()))?;
         let pool = BufferPool::new(cfg.buffers.max(1), cfg.buffer_size)
             .map_err(|e| BuildError::Capacity(e.to_string()))?;
         // Two timers per flow at most: the idle timeout and the app's.
@@ -133,7 +152,11 @@ impl<A: App> Worker<A> {
             counters: Counters::default(),
             now: Timestamp::ZERO,
             in_batch: 0,
-            scratch: if sink.is_some() { vec![0; MAX_FRAME] } else { Vec::new() },
+            scratch: if sink.is_some() {
+                vec![0; MAX_FRAME]
+            } else {
+                Vec::new()
+            },
             sink,
             sink_error: None,
             cfg,

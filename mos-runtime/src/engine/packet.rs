@@ -7,7 +7,7 @@ use crate::cx::PacketSlot;
 use crate::event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
 use crate::flow::FlowId;
 use crate::flow::key::FlowKey;
-use crate::tcp::{RecvControl, SeqNum, Segment};
+use crate::tcp::{RecvControl, Segment, SeqNum};
 use crate::time::Timestamp;
 use crate::wire::{self, L4Meta, LinkType, PacketMeta, ParseError, TcpMeta};
 
@@ -104,7 +104,7 @@ impl<A: App> Worker<A> {
         let id = match self.table.lookup(&key) {
             Some(id) => id,
             None => {
-                if !(tcp.flags.syn() && !tcp.flags.ack()) {
+                if !tcp.flags.syn() || tcp.flags.ack() {
                     return self.orphan(OrphanReason::NoConnection, meta, buf, drop);
                 }
                 if !A::in_scope(&wire::Packet::new(meta, buf.bytes())) {
@@ -138,10 +138,13 @@ impl<A: App> Worker<A> {
             seq: SeqNum(tcp.seq),
             ack: SeqNum(tcp.ack),
             flags: tcp.flags,
-            len: meta.payload_len,
+            // Sequence space taken on the wire, even where the capture cut the payload.
+            len: meta.wire_payload_len(),
         };
         self.table.touch(id, now);
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         conn.last_seen = now;
         let dir = conn.dir_of(src_is_lower);
         let sender = Side::sender_of(dir);
@@ -164,18 +167,38 @@ impl<A: App> Worker<A> {
             if seg.flags.ack() && !seg.flags.rst() {
                 self.skip_acked_gap(id, sender, seg.ack);
             }
-            let at = |event| At { event, hook: Hook::Snd, side: sender, dir, error: None };
+            let at = |event| At {
+                event,
+                hook: Hook::Snd,
+                side: sender,
+                dir,
+                error: None,
+            };
             self.dispatch_flow(id, buf.slot(meta), drop, at(Event::PktIn), A::pkt_in_snd);
             if out.conn_start {
-                self.dispatch_flow(id, buf.slot(meta), drop, at(Event::ConnStart), A::conn_start_snd);
+                self.dispatch_flow(
+                    id,
+                    buf.slot(meta),
+                    drop,
+                    at(Event::ConnStart),
+                    A::conn_start_snd,
+                );
             }
             if out.state_changed {
-                self.dispatch_flow(id, buf.slot(meta), drop, at(Event::TcpStateChange), A::tcp_state_change_snd);
+                self.dispatch_flow(
+                    id,
+                    buf.slot(meta),
+                    drop,
+                    at(Event::TcpStateChange),
+                    A::tcp_state_change_snd,
+                );
             }
         }
 
         // 2. The receiver's stack (control, data, FIN), then the RCV hook.
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         if !conn.side(receiver).monitoring {
             return self.after_segment(id, &seg);
         }
@@ -183,7 +206,9 @@ impl<A: App> Worker<A> {
         if seg.len > 0 && !seg.flags.rst() {
             self.receive_payload(id, receiver, dir, &seg, meta, buf, drop);
         }
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         conn.side_mut(receiver).tcp.on_receive_fin(&seg, &mut ctl);
         if ctl.rexmit {
             conn.side_mut(sender).sent.rexmits += 1;
@@ -200,6 +225,7 @@ impl<A: App> Worker<A> {
         self.after_segment(id, &seg);
     }
 
+    #[allow(clippy::too_many_arguments)] // the hook's facts, all distinct
     fn rcv_hook(
         &mut self,
         id: FlowId,
@@ -210,13 +236,31 @@ impl<A: App> Worker<A> {
         buf: &mut FrameBuf<'_>,
         drop: &mut bool,
     ) {
-        let at = |event| At { event, hook: Hook::Rcv, side: receiver, dir, error: None };
+        let at = |event| At {
+            event,
+            hook: Hook::Rcv,
+            side: receiver,
+            dir,
+            error: None,
+        };
         self.dispatch_flow(id, buf.slot(meta), drop, at(Event::PktIn), A::pkt_in_rcv);
         if ctl.conn_start {
-            self.dispatch_flow(id, buf.slot(meta), drop, at(Event::ConnStart), A::conn_start_rcv);
+            self.dispatch_flow(
+                id,
+                buf.slot(meta),
+                drop,
+                at(Event::ConnStart),
+                A::conn_start_rcv,
+            );
         }
         if ctl.state_changed {
-            self.dispatch_flow(id, buf.slot(meta), drop, at(Event::TcpStateChange), A::tcp_state_change_rcv);
+            self.dispatch_flow(
+                id,
+                buf.slot(meta),
+                drop,
+                at(Event::TcpStateChange),
+                A::tcp_state_change_rcv,
+            );
         }
         if ctl.rexmit {
             self.dispatch_flow(id, buf.slot(meta), drop, at(Event::Rexmit), A::rexmit_rcv);
@@ -238,31 +282,54 @@ impl<A: App> Worker<A> {
         drop: &mut bool,
     ) {
         let sender = receiver.peer();
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         let side = conn.side_mut(receiver);
         let Some(irs) = side.tcp.irs else { return };
-        let next = if side.buffering { side.stream.contig_end() } else { side.unbuffered_next };
+        let next = if side.buffering {
+            side.stream.contig_end()
+        } else {
+            side.unbuffered_next
+        };
         let mut offset = stream_offset(irs, next, seg.data_seq());
         let payload_start = meta.payload_offset as usize;
-        let payload_len = meta.payload_len as usize;
+        // What the capture holds (it may have cut the segment); the sequence space is
+        // `seg.len`, and bytes past the capture become a hole skipped once acknowledged.
+        let captured = (meta.payload_len as usize).min(seg.len as usize);
         let mut skip = 0usize;
         if offset < 0 {
             // Bytes before the stream start (garbage or a SYN-era overlap): drop them.
-            skip = usize::try_from(-offset).unwrap_or(usize::MAX).min(payload_len);
+            skip = usize::try_from(-offset)
+                .unwrap_or(usize::MAX)
+                .min(seg.len as usize);
             offset = 0;
         }
-        let len = payload_len - skip;
+        let len = seg.len as usize - skip;
         if len == 0 {
             return;
         }
+        let captured = captured.saturating_sub(skip);
         let offset = offset as u64;
-        let at = |event, error| At { event, hook: Hook::Rcv, side: receiver, dir, error };
+        let at = |event, error| At {
+            event,
+            hook: Hook::Rcv,
+            side: receiver,
+            dir,
+            error,
+        };
 
         if !side.buffering {
             // Offsets only: count in-order progress, flag data below it as retransmitted.
             if offset < side.unbuffered_next {
                 conn.side_mut(sender).sent.rexmits += 1;
-                self.dispatch_flow(id, buf.slot(meta), drop, at(Event::Rexmit, None), A::rexmit_rcv);
+                self.dispatch_flow(
+                    id,
+                    buf.slot(meta),
+                    drop,
+                    at(Event::Rexmit, None),
+                    A::rexmit_rcv,
+                );
             }
             if let Some(conn) = self.table.get_mut(id) {
                 let side = conn.side_mut(receiver);
@@ -277,14 +344,36 @@ impl<A: App> Worker<A> {
         let seg_len = u32::try_from(len).unwrap_or(u32::MAX);
         if side.stream.received_before(offset, seg_len) {
             conn.side_mut(sender).sent.rexmits += 1;
-            self.dispatch_flow(id, buf.slot(meta), drop, at(Event::Rexmit, None), A::rexmit_rcv);
+            self.dispatch_flow(
+                id,
+                buf.slot(meta),
+                drop,
+                at(Event::Rexmit, None),
+                A::rexmit_rcv,
+            );
         }
         let region_size = self.pool.region_size();
-        let Some(conn) = self.table.get_mut(id) else { return };
-        if conn.side(receiver).stream.unread_overwrite_needed(region_size, offset, seg_len) > 0 {
-            self.raise_flow_error(id, ErrorKind::BufferFull, at(Event::Error, Some(ErrorKind::BufferFull)), meta, buf, drop);
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
+        if conn
+            .side(receiver)
+            .stream
+            .unread_overwrite_needed(region_size, offset, seg_len)
+            > 0
+        {
+            self.raise_flow_error(
+                id,
+                ErrorKind::BufferFull,
+                at(Event::Error, Some(ErrorKind::BufferFull)),
+                meta,
+                buf,
+                drop,
+            );
         }
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         let side = conn.side_mut(receiver);
         if !side.buffering {
             // A BufferFull handler turned buffering off.
@@ -292,7 +381,7 @@ impl<A: App> Worker<A> {
         }
         let data = buf
             .bytes()
-            .get(payload_start + skip..payload_start + payload_len)
+            .get(payload_start + skip..payload_start + skip + captured)
             .unwrap_or(&[]);
         let out = side.stream.write(&mut self.pool, offset, data);
         if out.no_buffer {
@@ -338,7 +427,9 @@ impl<A: App> Worker<A> {
     /// receive buffer will never be filled (the receiver already has those bytes), so skip
     /// them and count them as missed. Capped at the end of what the peer was seen sending.
     fn skip_acked_gap(&mut self, id: FlowId, side: Side, ack: SeqNum) {
-        let Some(conn) = self.table.get_mut(id) else { return };
+        let Some(conn) = self.table.get_mut(id) else {
+            return;
+        };
         let peer_sent_end = conn.side(side.peer()).tcp.snd_max;
         let peer_fin = conn.side(side.peer()).tcp.fin_seq;
         let state = conn.side_mut(side);
@@ -368,7 +459,9 @@ impl<A: App> Worker<A> {
 
     /// Teardown check after both hooks.
     fn after_segment(&mut self, id: FlowId, seg: &Segment) {
-        let Some(conn) = self.table.get(id) else { return };
+        let Some(conn) = self.table.get(id) else {
+            return;
+        };
         if !conn.finished() {
             return;
         }

@@ -94,17 +94,21 @@ impl Segment {
     pub fn end(&self) -> SeqNum {
         let mut end = self.seq + self.len;
         if self.flags.syn() {
-            end = end + 1;
+            end += 1;
         }
         if self.flags.fin() {
-            end = end + 1;
+            end += 1;
         }
         end
     }
 
     /// Sequence number of the first payload byte.
     pub fn data_seq(&self) -> SeqNum {
-        if self.flags.syn() { self.seq + 1 } else { self.seq }
+        if self.flags.syn() {
+            self.seq + 1
+        } else {
+            self.seq
+        }
     }
 }
 
@@ -252,10 +256,8 @@ impl Endpoint {
                 (TcpState::SynSent, false) => {
                     out.state_changed = self.set_state(TcpState::SynRcvd);
                 }
-                (TcpState::SynSent, true) => {
-                    if self.iss.is_none_or(|iss| seg.ack == iss + 1) {
-                        out.state_changed = self.set_state(TcpState::Established);
-                    }
+                (TcpState::SynSent, true) if self.iss.is_none_or(|iss| seg.ack == iss + 1) => {
+                    out.state_changed = self.set_state(TcpState::Established);
                 }
                 _ => {}
             }
@@ -296,7 +298,10 @@ impl Endpoint {
             if known == fin
                 && matches!(
                     self.state,
-                    TcpState::CloseWait | TcpState::LastAck | TcpState::Closing | TcpState::TimeWait
+                    TcpState::CloseWait
+                        | TcpState::LastAck
+                        | TcpState::Closing
+                        | TcpState::TimeWait
                 )
             {
                 out.rexmit = true;
@@ -324,9 +329,7 @@ impl Endpoint {
     fn rst_acceptable(&self, seg: &Segment) -> bool {
         match self.state {
             // RFC 793: in SYN_SENT a RST is acceptable if it acknowledges our SYN.
-            TcpState::SynSent => {
-                !seg.flags.ack() || self.iss.is_none_or(|iss| seg.ack == iss + 1)
-            }
+            TcpState::SynSent => !seg.flags.ack() || self.iss.is_none_or(|iss| seg.ack == iss + 1),
             _ => match self.peer_max.or(self.irs.map(|irs| irs + 1)) {
                 Some(expected) => {
                     let distance = seg.seq - expected;

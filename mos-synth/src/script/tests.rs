@@ -54,7 +54,10 @@ fn handshake_and_send_track_sequence_numbers() {
         (si, ci.wrapping_add(1), (SYN | ACK).bits())
     );
     // ACK
-    assert_eq!((f[2].seq, f[2].ack), (ci.wrapping_add(1), si.wrapping_add(1)));
+    assert_eq!(
+        (f[2].seq, f[2].ack),
+        (ci.wrapping_add(1), si.wrapping_add(1))
+    );
     // data, then the server's ACK of all ten bytes
     assert_eq!(f[3].seq, ci.wrapping_add(1));
     assert_eq!(f[3].flags, (ACK | PSH).bits());
@@ -64,7 +67,10 @@ fn handshake_and_send_track_sequence_numbers() {
     assert!(f[4].payload.is_empty());
     // the next segment goes on at ISN + 11
     assert_eq!(f[5].seq, ci.wrapping_add(11));
-    assert_eq!(t.frames()[5].ts.since(t.frames()[0].ts), Duration::from_millis(5));
+    assert_eq!(
+        t.frames()[5].ts.since(t.frames()[0].ts),
+        Duration::from_millis(5)
+    );
 }
 
 #[test]
@@ -138,7 +144,10 @@ fn lost_and_unseen_bytes() {
     let line = &t.truth().connections[0];
     assert_eq!(line.bytes_client, 5 + 5 + 1 + 4);
     assert_eq!(line.missed_client, 100);
-    assert_eq!(line.rexmit_client, 0, "the filler overlaps nothing captured");
+    assert_eq!(
+        line.rexmit_client, 0,
+        "the filler overlaps nothing captured"
+    );
     assert_eq!(line.end_reason, "rst");
 }
 
@@ -155,7 +164,10 @@ fn ipv6_and_vlan_frames_parse_with_etherparse() {
         let Some(NetSlice::Ipv6(ip)) = &p.net else {
             panic!("not IPv6")
         };
-        let ends: [Ipv6Addr; 2] = ["2001:db8::1".parse().unwrap(), "2001:db8::2".parse().unwrap()];
+        let ends: [Ipv6Addr; 2] = [
+            "2001:db8::1".parse().unwrap(),
+            "2001:db8::2".parse().unwrap(),
+        ];
         assert!(ends.contains(&ip.header().source_addr()));
         assert!(ends.contains(&ip.header().destination_addr()));
         let Some(TransportSlice::Tcp(tcp)) = &p.transport else {
@@ -163,7 +175,10 @@ fn ipv6_and_vlan_frames_parse_with_etherparse() {
         };
         let h = tcp.to_header();
         let ih = ip.header().to_header();
-        assert_eq!(h.checksum, h.calc_checksum_ipv6(&ih, tcp.payload()).unwrap());
+        assert_eq!(
+            h.checksum,
+            h.calc_checksum_ipv6(&ih, tcp.payload()).unwrap()
+        );
     }
     // 2000 bytes over IPv6 are cut at the IPv6 MSS of 1440.
     let sizes: Vec<usize> = t.frames().iter().map(|f| tcp_of(f).payload.len()).collect();
@@ -199,7 +214,11 @@ fn teardown_flags_and_refusal() {
     let f: Vec<Tcp> = t.frames().iter().map(tcp_of).collect();
     assert_eq!(f[3].flags, (FIN | ACK).bits());
     assert_eq!(f[4].flags, (FIN | ACK).bits());
-    assert_eq!(f[4].ack, t.isn(c, Client).wrapping_add(2), "acks the client's FIN");
+    assert_eq!(
+        f[4].ack,
+        t.isn(c, Client).wrapping_add(2),
+        "acks the client's FIN"
+    );
     assert_eq!(f[5].ack, t.isn(c, Server).wrapping_add(2));
 
     let r = t.syn_only("10.0.0.1:40001", "10.0.0.2:81");
@@ -224,7 +243,7 @@ fn orphans_udp_icmp_arp_and_raw_in_the_summary() {
     t.udp("10.0.0.1:5353", "10.0.0.53:53", b"\x00\x01");
     t.icmp_echo("10.0.0.1", "10.0.0.2", 1, 1, b"ping");
     t.icmp_echo_reply("10.0.0.2", "10.0.0.1", 1, 1, b"ping");
-    t.arp(Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+    t.arp("10.0.0.1", "10.0.0.2");
     t.arp_reply(Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 1));
     t.raw(&[0xde, 0xad], true);
     let truth = t.truth();
@@ -280,4 +299,19 @@ fn mixed_versions_are_refused() {
 #[should_panic(expected = "is not a socket address")]
 fn bad_addresses_say_what_to_write() {
     Script::new().tcp("10.0.0.1", "10.0.0.2:80");
+}
+
+#[test]
+fn macs_are_derived_or_overridden() {
+    let mut t = Script::new();
+    let gw = [2, 0, 0, 0, 0, 0xfe];
+    t.set_mac("192.0.2.10", gw);
+    let c = t.tcp("10.0.0.1:40000", "192.0.2.10:80");
+    t.syn(c).syn_ack(c);
+    t.udp("192.0.2.10:53", "10.0.0.1:5353", b"x");
+    let f = t.frames();
+    let own = packet::mac_for_ip("10.0.0.1".parse().unwrap());
+    assert_eq!((&f[0].data[0..6], &f[0].data[6..12]), (&gw[..], &own[..]));
+    assert_eq!((&f[1].data[0..6], &f[1].data[6..12]), (&own[..], &gw[..]));
+    assert_eq!(&f[2].data[6..12], &gw[..]);
 }

@@ -46,7 +46,7 @@ mod uses_lib {
     fn is_long(cx: &FilterCx<'_, Flow>) -> bool {
         cx.peek(cx.side()).len() > 100
     }
-    #[on(event = LongData)]
+    #[on(event = LongData, hook = RCV)]
     fn on_long(_cx: &mut Cx<'_, Flow>) {}
 
     #[on(event = crate::lib::Start, hook = SND)]

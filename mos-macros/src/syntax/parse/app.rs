@@ -30,7 +30,7 @@ pub fn parse_app(cx: &Ctxt, args: TokenStream, input: TokenStream) -> Option<App
         return None;
     };
     if module.unsafety.is_some() {
-        cx.error_spanned_by(&module.unsafety, "an app module cannot be `unsafe`");
+        cx.error_spanned_by(module.unsafety, "an app module cannot be `unsafe`");
     }
 
     let mut app = App {
@@ -67,11 +67,17 @@ fn parse_args(cx: &Ctxt, args: TokenStream) -> Option<ScopeArg> {
                 let lit: LitStr = match key_value(&meta, "\"tcp port 80\"")?.parse::<syn::Lit>()? {
                     syn::Lit::Str(s) => s,
                     other => {
-                        return Err(syn::Error::new_spanned(other, "`scope` takes a string: `scope = \"tcp dst port 80\"`"));
+                        return Err(syn::Error::new_spanned(
+                            other,
+                            "`scope` takes a string: `scope = \"tcp dst port 80\"`",
+                        ));
                     }
                 };
                 if scope.is_some() {
-                    cx.error_spanned_by(&meta.path, "duplicate `scope`; combine the conditions with `and`/`or` in one string");
+                    cx.error_spanned_by(
+                        &meta.path,
+                        "duplicate `scope`; combine the conditions with `and`/`or` in one string",
+                    );
                     return Ok(());
                 }
                 match scope::parse(&lit.value()) {
@@ -112,14 +118,22 @@ fn item_attrs_mut(item: &mut Item) -> Option<&mut Vec<Attribute>> {
 }
 
 /// Turn one annotated item into model entries.
-fn route(cx: &Ctxt, app: &mut App, item: &mut Item, helpers: Vec<(Helper, Attribute)>, decl: &mut usize) {
+fn route(
+    cx: &Ctxt,
+    app: &mut App,
+    item: &mut Item,
+    helpers: Vec<(Helper, Attribute)>,
+    decl: &mut usize,
+) {
     // At most one of each helper per item.
     let mut seen: Vec<Helper> = Vec::new();
     let mut unique = Vec::new();
     for (h, attr) in helpers {
         if seen.contains(&h) {
             let msg = match h {
-                Helper::On => "a handler has one #[on]; to run the same code at another event or hook, write a second handler fn that calls this one",
+                Helper::On => {
+                    "a handler has one #[on]; to run the same code at another event or hook, write a second handler fn that calls this one"
+                }
                 Helper::Event => "an item declares at most one event",
                 Helper::FlowState => "duplicate #[flow_state] on one item",
                 Helper::CoreState => "duplicate #[core_state] on one item",
@@ -193,9 +207,15 @@ fn route(cx: &Ctxt, app: &mut App, item: &mut Item, helpers: Vec<(Helper, Attrib
             }
             let roles = [event.is_some(), flow_state.is_some(), core_state.is_some()];
             if roles.iter().filter(|r| **r).count() > 1 {
-                let second = [&event, &flow_state, &core_state].into_iter().flatten().nth(1);
+                let second = [&event, &flow_state, &core_state]
+                    .into_iter()
+                    .flatten()
+                    .nth(1);
                 if let Some(attr) = second {
-                    cx.error_spanned_by(attr, "an item is one of: an event, the flow state, the core state");
+                    cx.error_spanned_by(
+                        attr,
+                        "an item is one of: an event, the flow state, the core state",
+                    );
                 }
                 return;
             }
@@ -228,7 +248,10 @@ fn route(cx: &Ctxt, app: &mut App, item: &mut Item, helpers: Vec<(Helper, Attrib
                 if let syn::Meta::List(list) = &attr.meta {
                     cx.error_spanned_by(list, "#[flow_state] takes no arguments");
                 }
-                app.flow_states.push(StateDef { ident: ident.clone(), attr });
+                app.flow_states.push(StateDef {
+                    ident: ident.clone(),
+                    attr,
+                });
             }
             if let Some(attr) = core_state {
                 let merge = parse_core_state_attr(cx, &attr);
@@ -239,7 +262,9 @@ fn route(cx: &Ctxt, app: &mut App, item: &mut Item, helpers: Vec<(Helper, Attrib
             let (_, attr) = &unique[0];
             let msg = match unique[0].0 {
                 Helper::On => "#[on] goes on a handler fn",
-                Helper::Event => "#[event] goes on a struct (a named event) or on a handler fn (an anonymous event)",
+                Helper::Event => {
+                    "#[event] goes on a struct (a named event) or on a handler fn (an anonymous event)"
+                }
                 Helper::FlowState | Helper::CoreState => {
                     "#[flow_state] and #[core_state] go on a struct, enum or type alias holding the state"
                 }

@@ -25,7 +25,11 @@ pub fn event_ref(path: Path) -> EventRef {
     if let Some(ident) = path.get_ident() {
         return EventRef::Name(ident.clone());
     }
-    let last = path.segments.last().filter(|s| s.arguments.is_none()).map(|s| s.ident.clone());
+    let last = path
+        .segments
+        .last()
+        .filter(|s| s.arguments.is_none())
+        .map(|s| s.ident.clone());
     match last {
         Some(ident) if Builtin::from_name(&ident.to_string()).is_some() => EventRef::Name(ident),
         _ => EventRef::Path(path),
@@ -60,13 +64,20 @@ pub fn parse_event_args(cx: &Ctxt, tokens: TokenStream) -> EventArgs {
     args
 }
 
-fn parse_key(cx: &Ctxt, args: &mut EventArgs, meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<()> {
+fn parse_key(
+    cx: &Ctxt,
+    args: &mut EventArgs,
+    meta: &syn::meta::ParseNestedMeta<'_>,
+) -> syn::Result<()> {
     let key = key_name(meta);
     match key.as_str() {
         symbol::BASE => {
             let value: Path = key_value(meta, "ON_CONN_NEW_DATA")?.parse()?;
             if args.base.is_some() {
-                cx.error_spanned_by(&meta.path, "duplicate `base`: an event has exactly one base event");
+                cx.error_spanned_by(
+                    &meta.path,
+                    "duplicate `base`: an event has exactly one base event",
+                );
             } else {
                 args.base = Some(event_ref(value));
             }
@@ -74,7 +85,10 @@ fn parse_key(cx: &Ctxt, args: &mut EventArgs, meta: &syn::meta::ParseNestedMeta<
         symbol::FILTER => {
             let value: Path = key_value(meta, "my_filter_fn")?.parse()?;
             if args.filter.is_some() {
-                cx.error_spanned_by(&meta.path, "duplicate `filter`: an event has one filter; combine the tests in one fn");
+                cx.error_spanned_by(
+                    &meta.path,
+                    "duplicate `filter`: an event has one filter; combine the tests in one fn",
+                );
             } else {
                 args.filter = Some(value);
             }
@@ -95,7 +109,11 @@ fn parse_key(cx: &Ctxt, args: &mut EventArgs, meta: &syn::meta::ParseNestedMeta<
 
 /// `#[event(..)]` on an item outside any app: a library event (a `pub struct`). Returns the
 /// keys and the struct, or reports why the item cannot be one.
-pub fn parse_library_event(cx: &Ctxt, args: TokenStream, item: &syn::Item) -> Option<(EventArgs, syn::ItemStruct)> {
+pub fn parse_library_event(
+    cx: &Ctxt,
+    args: TokenStream,
+    item: &syn::Item,
+) -> Option<(EventArgs, syn::ItemStruct)> {
     let args = parse_event_args(cx, args);
     match item {
         syn::Item::Struct(s) => {

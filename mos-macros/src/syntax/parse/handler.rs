@@ -68,14 +68,21 @@ pub fn parse_on_attr(cx: &Ctxt, attr: &Attribute) -> OnArgs {
 fn hook_ref(cx: &Ctxt, path: &Path) -> Option<HookRef> {
     let last = path.segments.last()?;
     let name = last.ident.to_string();
-    let hook = Hook::from_name(&name).or_else(|| Hook::ALL.into_iter().find(|h| h.variant() == name));
+    let hook =
+        Hook::from_name(&name).or_else(|| Hook::ALL.into_iter().find(|h| h.variant() == name));
     match hook {
-        Some(hook) if last.arguments.is_none() => Some(HookRef { hook, ident: last.ident.clone() }),
+        Some(hook) if last.arguments.is_none() => Some(HookRef {
+            hook,
+            ident: last.ident.clone(),
+        }),
         _ => {
             let hint = did_you_mean(&name, Hook::ALL.map(Hook::name))
                 .map(|s| format!("did you mean `{s}`? "))
                 .unwrap_or_default();
-            cx.error_spanned_by(path, format!("unknown hook `{name}`; {hint}a hook is one of `SND`, `RCV` or `NULL`"));
+            cx.error_spanned_by(
+                path,
+                format!("unknown hook `{name}`; {hint}a hook is one of `SND`, `RCV` or `NULL`"),
+            );
             None
         }
     }
@@ -85,7 +92,12 @@ fn hook_ref(cx: &Ctxt, path: &Path) -> Option<HookRef> {
 /// non-variadic fn (the parameter itself is checked once the event is resolved).
 pub fn check_handler_shape(cx: &Ctxt, sig: &syn::Signature, what: &str) {
     if let Some(token) = &sig.asyncness {
-        cx.error_spanned_by(token, format!("{what} cannot be `async`: the runtime calls it synchronously on the packet path"));
+        cx.error_spanned_by(
+            token,
+            format!(
+                "{what} cannot be `async`: the runtime calls it synchronously on the packet path"
+            ),
+        );
     }
     if let Some(token) = &sig.constness {
         cx.error_spanned_by(token, format!("{what} cannot be `const`"));

@@ -51,9 +51,14 @@ pub fn helper_of(attr: &Attribute) -> Option<Helper> {
         return None;
     }
     let name = last.ident.to_string();
-    [Helper::Event, Helper::On, Helper::FlowState, Helper::CoreState]
-        .into_iter()
-        .find(|h| h.name() == name)
+    [
+        Helper::Event,
+        Helper::On,
+        Helper::FlowState,
+        Helper::CoreState,
+    ]
+    .into_iter()
+    .find(|h| h.name() == name)
 }
 
 /// Remove the DSL's helper attributes from `attrs`, returning them in order.
@@ -70,11 +75,23 @@ pub fn take_helpers(attrs: &mut Vec<Attribute>) -> Vec<(Helper, Attribute)> {
 }
 
 /// Report an unknown key (with a suggestion) and skip its value so parsing can go on.
-pub fn unknown_key(cx: &Ctxt, meta: &ParseNestedMeta<'_>, attr: &str, known: &[&str]) -> syn::Result<()> {
-    let key = meta.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+pub fn unknown_key(
+    cx: &Ctxt,
+    meta: &ParseNestedMeta<'_>,
+    attr: &str,
+    known: &[&str],
+) -> syn::Result<()> {
+    let key = meta
+        .path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
     let list = prose_list(known);
     let msg = match did_you_mean(&key, known.iter().copied()) {
-        Some(s) => format!("unknown key `{key}` in #[{attr}]; did you mean `{s}`? (#[{attr}] accepts {list})"),
+        Some(s) => format!(
+            "unknown key `{key}` in #[{attr}]; did you mean `{s}`? (#[{attr}] accepts {list})"
+        ),
         None => format!("unknown key `{key}` in #[{attr}]; #[{attr}] accepts {list}"),
     };
     cx.error_spanned_by(&meta.path, msg);
@@ -94,9 +111,17 @@ pub fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 }
 
 /// `= value` after a key, or an error saying what to write.
-pub fn key_value<'a>(meta: &'a ParseNestedMeta<'a>, example: &str) -> syn::Result<syn::parse::ParseStream<'a>> {
+pub fn key_value<'a>(
+    meta: &'a ParseNestedMeta<'a>,
+    example: &str,
+) -> syn::Result<syn::parse::ParseStream<'a>> {
     if !meta.input.peek(Token![=]) {
-        let key = meta.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let key = meta
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         return Err(meta.error(format!("`{key}` needs a value: write `{key} = {example}`")));
     }
     meta.value()
@@ -105,8 +130,15 @@ pub fn key_value<'a>(meta: &'a ParseNestedMeta<'a>, example: &str) -> syn::Resul
 /// Reject `= value` after a flag key.
 pub fn flag(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
     if meta.input.peek(Token![=]) || meta.input.peek(syn::token::Paren) {
-        let key = meta.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
-        return Err(meta.error(format!("`{key}` is a flag and takes no value: write just `{key}`")));
+        let key = meta
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        return Err(meta.error(format!(
+            "`{key}` is a flag and takes no value: write just `{key}`"
+        )));
     }
     Ok(())
 }
@@ -124,7 +156,11 @@ pub fn prose_list(items: &[&str]) -> String {
 /// The last identifier of a key path (`base` in `base = ..`).
 pub fn key_name(meta: &ParseNestedMeta<'_>) -> String {
     if meta.path.segments.len() == 1 {
-        meta.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default()
+        meta.path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default()
     } else {
         // Multi-segment keys are never valid; make them unknown.
         String::from("<path>")

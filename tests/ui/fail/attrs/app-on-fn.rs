@@ -1,5 +1,3 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app]
 fn not_a_module() {}
 

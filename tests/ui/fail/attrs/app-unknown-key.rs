@@ -1,5 +1,3 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app(scpoe = "tcp")]
 mod my_app {}
 

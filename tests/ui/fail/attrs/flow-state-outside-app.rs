@@ -1,5 +1,3 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::flow_state]
 #[derive(Default)]
 pub struct Flow;

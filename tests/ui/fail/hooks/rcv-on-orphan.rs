@@ -1,8 +1,6 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app]
 mod my_app {
-    use super::*;
+    use mos_runtime::prelude::*;
 
     #[on(event = ON_ORPHAN, hook = RCV)]
     fn h(_cx: &mut PacketCx<'_>) {}

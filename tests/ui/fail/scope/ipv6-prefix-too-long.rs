@@ -1,5 +1,3 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app(scope = "net 2001:db8::/129")]
 mod my_app {}
 

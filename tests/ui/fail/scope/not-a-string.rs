@@ -1,5 +1,3 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app(scope = 80)]
 mod my_app {}
 

@@ -1,5 +1,3 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app(scope = "tcp dst port http")]
 mod my_app {}
 

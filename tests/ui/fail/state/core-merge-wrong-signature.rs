@@ -1,9 +1,5 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app]
 mod my_app {
-    use super::*;
-
     #[core_state(merge = add)]
     #[derive(Default)]
     pub struct Core { n: u64 }

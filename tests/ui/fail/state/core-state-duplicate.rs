@@ -1,8 +1,6 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app]
 mod my_app {
-    use super::*;
+    use mos_runtime::prelude::*;
 
     #[core_state]
     #[derive(Default)]

@@ -1,8 +1,6 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app]
 mod my_app {
-    use super::*;
+    use mos_runtime::prelude::*;
 
     #[on(event = ON_CONN_START, hook = SND)]
     fn h(_cx: &mut Cx<'_, ()>) {}

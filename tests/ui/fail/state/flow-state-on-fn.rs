@@ -1,8 +1,6 @@
-use mos_runtime::prelude::*;
-
 #[mos_runtime::app]
 mod my_app {
-    use super::*;
+    use mos_runtime::prelude::*;
 
     #[flow_state]
     fn flow() {}

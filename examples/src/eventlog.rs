@@ -1,5 +1,6 @@
-//! An app subscribed to every (event, hook) pair that writes one line per dispatch, so tests
-//! can compare the exact event sequence with a snapshot.
+//! `eventlog`: an app subscribed to every (event, hook) pair that writes one line per
+//! dispatch — to see what the runtime raises for a capture, and for the event-order snapshot
+//! tests.
 //!
 //! Line format: `EVENT@HOOK side dir detail`, e.g. `ON_CONN_START@SND client c2s`,
 //! `ON_TCP_STATE_CHANGE@RCV server c2s SYN_RCVD`, `ON_CONN_NEW_DATA@RCV server c2s 26 "GET /…"`,
@@ -8,9 +9,9 @@
 use mos_runtime::prelude::*;
 use mos_runtime::{CoreState, Subscriptions};
 
-/// The recorder app.
+/// The event-logging app.
 #[derive(Debug)]
-pub struct Recorder;
+pub struct EventLog;
 
 /// Lines recorded so far.
 #[derive(Debug, Default)]
@@ -32,12 +33,20 @@ fn dir(d: Dir) -> &'static str {
 }
 
 fn flow_line(cx: &Cx<'_, (), Log>) -> String {
-    let mut line = format!("{}@{} {} {}", cx.event(), cx.hook(), cx.side(), dir(cx.dir()));
+    let mut line = format!(
+        "{}@{} {} {}",
+        cx.event(),
+        cx.hook(),
+        cx.side(),
+        dir(cx.dir())
+    );
     match cx.event() {
         Event::TcpStateChange => line.push_str(&format!(" {}", cx.tcp_state(cx.side()))),
         Event::ConnNewData => {
             let data = cx.peek(cx.side());
-            let shown: String = String::from_utf8_lossy(&data[..data.len().min(16)]).escape_debug().collect();
+            let shown: String = String::from_utf8_lossy(&data[..data.len().min(16)])
+                .escape_debug()
+                .collect();
             line.push_str(&format!(" {} \"{shown}\"", data.len()));
         }
         Event::Error => line.push_str(&format!(" {}", cx.error_kind().map_or("?", |k| k.name()))),
@@ -75,10 +84,10 @@ macro_rules! record_flow {
     };
 }
 
-impl App for Recorder {
+impl App for EventLog {
     type Flow = ();
     type Core = Log;
-    const NAME: &'static str = "recorder";
+    const NAME: &'static str = "eventlog";
     const SUBSCRIPTIONS: Subscriptions = Subscriptions::ALL;
 
     record_flow!(
