@@ -59,7 +59,7 @@ pub mod __private;
 pub use app::{App, CoreState, HandlerId, HandlerInfo, HandlerSet, Subscriptions};
 pub use config::Config;
 pub use cx::{Cx, FilterCx, PacketCx};
-pub use engine::{PacketSink, Worker};
+pub use engine::{PacketSink, Verdict, Worker};
 pub use event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
 pub use io::PcapSink;
 pub use mos_macros::{app, core_state, event, flow_state, on};

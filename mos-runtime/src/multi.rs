@@ -253,3 +253,108 @@ impl<A: App, B: App> App for (A, B) {
     packet_entry!(error_null);
     flow_entry!(timeout_null);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct A;
+    struct B;
+
+    impl App for A {
+        type Flow = u8;
+        type Core = ();
+        const NAME: &'static str = "a";
+        const HANDLERS: &'static [HandlerInfo] = &[
+            HandlerInfo {
+                name: "a0",
+                event: "ON_PKT_IN",
+                hook: Hook::Rcv,
+                per_flow: false,
+            },
+            HandlerInfo {
+                name: "a1",
+                event: "ON_PKT_IN",
+                hook: Hook::Snd,
+                per_flow: true,
+            },
+        ];
+        const INITIAL_ENABLED: HandlerSet = HandlerSet::MAX & !0b10;
+        const SUBSCRIPTIONS: Subscriptions =
+            Subscriptions::NONE.with(crate::event::Event::PktIn, Hook::Rcv);
+    }
+
+    impl App for B {
+        type Flow = u16;
+        type Core = ();
+        const NAME: &'static str = "b";
+        const HANDLERS: &'static [HandlerInfo] = &[
+            HandlerInfo {
+                name: "b0",
+                event: "ON_ORPHAN",
+                hook: Hook::Null,
+                per_flow: true,
+            },
+            HandlerInfo {
+                name: "b1",
+                event: "ON_ORPHAN",
+                hook: Hook::Null,
+                per_flow: false,
+            },
+            HandlerInfo {
+                name: "b2",
+                event: "ON_ORPHAN",
+                hook: Hook::Null,
+                per_flow: false,
+            },
+        ];
+        const INITIAL_ENABLED: HandlerSet = HandlerSet::MAX & !0b1;
+        const SUBSCRIPTIONS: Subscriptions =
+            Subscriptions::NONE.with(crate::event::Event::Orphan, Hook::Null);
+    }
+
+    #[test]
+    fn handler_tables_are_concatenated() {
+        let names: Vec<&str> = <(A, B) as App>::HANDLERS.iter().map(|h| h.name).collect();
+        assert_eq!(names, ["a0", "a1", "b0", "b1", "b2"]);
+        let nested: Vec<&str> = <((A, B), A) as App>::HANDLERS
+            .iter()
+            .map(|h| h.name)
+            .collect();
+        assert_eq!(nested, ["a0", "a1", "b0", "b1", "b2", "a0", "a1"]);
+        assert_eq!(<(A, B) as PairConsts>::OFFSET, 2);
+    }
+
+    #[test]
+    fn enable_bits_are_offset() {
+        // a0 on, a1 off (per flow), b0 off (per flow), b1 and b2 on, everything above on.
+        let bits = <(A, B) as App>::INITIAL_ENABLED;
+        assert_eq!(bits & 0b11111, 0b11001);
+        assert_eq!(bits >> 5, HandlerSet::MAX >> 5);
+        let subs = <(A, B) as App>::SUBSCRIPTIONS;
+        assert!(subs.contains(crate::event::Event::PktIn, Hook::Rcv));
+        assert!(subs.contains(crate::event::Event::Orphan, Hook::Null));
+        assert!(!subs.contains(crate::event::Event::PktIn, Hook::Snd));
+    }
+
+    #[test]
+    fn core_states_merge_pairwise() {
+        #[derive(Default, Debug, PartialEq)]
+        struct Sum(u32);
+        impl CoreState for Sum {
+            fn merge(&mut self, other: Self) {
+                self.0 += other.0;
+            }
+        }
+        let mut a = (Sum(1), Sum(10));
+        a.merge((Sum(2), Sum(20)));
+        assert_eq!(a, (Sum(3), Sum(30)));
+    }
+
+    #[test]
+    fn low_bits_cover_the_whole_range() {
+        assert_eq!(low_bits(HandlerSet::MAX, 0), 0);
+        assert_eq!(low_bits(HandlerSet::MAX, 3), 0b111);
+        assert_eq!(low_bits(HandlerSet::MAX, 128), HandlerSet::MAX);
+    }
+}

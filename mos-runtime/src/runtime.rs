@@ -245,40 +245,52 @@ impl Runtime {
     /// returning the report and the final state.
     pub fn run_init<A: App>(self, core: A::Core) -> Result<(Report, A::Core), RunError> {
         let Runtime { cfg, source, sink } = self;
-        let progress = cfg.progress && std::io::stderr().is_terminal();
-        let mut reader = match source {
+        let reader = match source {
             Source::File(path) => PcapReader::open(&path)?,
             Source::Memory(bytes) => PcapReader::from_bytes(bytes)?,
+            #[cfg(feature = "dpdk")]
+            Source::Dpdk(dpdk) => return crate::io::dpdk::run::<A>(cfg, dpdk, core),
         };
-        let mut worker = Worker::<A>::new(cfg, sink)?;
-        worker.core = core;
-        let started = Instant::now();
-        let mut bar = Progress::new(progress);
-        let read_result = loop {
-            match reader.next_frame() {
-                Ok(Some(frame)) => {
-                    worker.process(frame.data, frame.ts, frame.wire_len, frame.link);
-                    bar.tick(&worker);
-                }
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            }
-        };
-        let finish = worker.finish();
-        bar.done();
-        read_result?;
-        finish.map_err(RunError::Sink)?;
-        let names: Vec<&str> = A::HANDLERS.iter().map(|h| h.name).collect();
-        let report = Report::build(
-            A::NAME,
-            &worker.counters,
-            &names,
-            &worker.handler_calls,
-            1,
-            started.elapsed(),
-        );
-        Ok((report, worker.take_core()))
+        run_offline::<A>(cfg, reader, sink, core)
     }
+}
+
+/// One worker over a capture.
+fn run_offline<A: App>(
+    cfg: Config,
+    mut reader: PcapReader,
+    sink: Option<Box<dyn PacketSink>>,
+    core: A::Core,
+) -> Result<(Report, A::Core), RunError> {
+    let progress = cfg.progress && std::io::stderr().is_terminal();
+    let mut worker = Worker::<A>::new(cfg, sink)?;
+    worker.core = core;
+    let started = Instant::now();
+    let mut bar = Progress::new(progress);
+    let read_result = loop {
+        match reader.next_frame() {
+            Ok(Some(frame)) => {
+                worker.process(frame.data, frame.ts, frame.wire_len, frame.link);
+                bar.tick(&worker);
+            }
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    let finish = worker.finish();
+    bar.done();
+    read_result?;
+    finish.map_err(RunError::Sink)?;
+    let names: Vec<&str> = A::HANDLERS.iter().map(|h| h.name).collect();
+    let report = Report::build(
+        A::NAME,
+        &worker.counters,
+        &names,
+        &worker.handler_calls,
+        1,
+        started.elapsed(),
+    );
+    Ok((report, worker.take_core()))
 }
 
 /// A one-line progress display on stderr, redrawn at most every 200 ms.

@@ -21,14 +21,21 @@ fn replay<A: mos_runtime::App>(pcap: Vec<u8>) -> (Report, A::Core) {
 }
 
 fn handler_calls(report: &Report, name: &str) -> u64 {
-    report.handlers.iter().find(|c| c.name == name).map_or(0, |c| c.count)
+    report
+        .handlers
+        .iter()
+        .find(|c| c.name == name)
+        .map_or(0, |c| c.count)
 }
 
 /// One HTTP-like exchange: handshake, a request from the client, a response, close.
 fn http_exchange(request: &[u8], response: &[u8]) -> Vec<u8> {
     let mut s = Script::new();
     let c = s.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    s.handshake(c).send(c, Client, request).send(c, Server, response).close(c);
+    s.handshake(c)
+        .send(c, Client, request)
+        .send(c, Server, response)
+        .close(c);
     s.to_pcap()
 }
 
@@ -80,7 +87,9 @@ mod chain {
     }
     fn starts_with_letter(cx: &FilterCx<'_, Flow, Log>) -> bool {
         super::count_call(1);
-        cx.peek(cx.side()).first().is_some_and(u8::is_ascii_alphabetic)
+        cx.peek(cx.side())
+            .first()
+            .is_some_and(u8::is_ascii_alphabetic)
     }
     fn has_newline(cx: &FilterCx<'_, Flow, Log>) -> bool {
         super::count_call(2);
@@ -115,7 +124,10 @@ mod chain {
 
 #[test]
 fn ude_chain_three_deep_runs_pre_order_and_filters_once_per_occurrence() {
-    let pcap = http_exchange(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"\x16\x03\x01\x00\x05hello");
+    let pcap = http_exchange(
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"\x16\x03\x01\x00\x05hello",
+    );
     let (report, log) = replay::<chain::App>(pcap);
     assert_eq!(
         log.lines,
@@ -188,7 +200,10 @@ fn per_flow_disable_and_enable() {
     let mut s = Script::new();
     for port in [40000u16, 40001] {
         let c = s.tcp(format!("10.0.0.1:{port}").as_str(), "10.0.0.2:80");
-        s.handshake(c).send(c, Client, b"ping").send(c, Server, b"pong").close(c);
+        s.handshake(c)
+            .send(c, Client, b"ping")
+            .send(c, Server, b"pong")
+            .close(c);
     }
     let (report, ()) = replay::<toggles::App>(s.to_pcap());
     assert_eq!(report.connections, 2);
@@ -196,10 +211,17 @@ fn per_flow_disable_and_enable() {
     assert_eq!(handler_calls(&report, "first_two"), 4);
     // Enabled by the first ON_CONN_NEW_DATA (right after "ping"): it then sees the six later
     // packets of each flow at SND (ACK, "pong", ACK, FIN, FIN, ACK), never the four before.
-    assert_eq!(report.event_count(mos_runtime::Event::PktIn, mos_runtime::Hook::Snd), 20);
+    assert_eq!(
+        report.event_count(mos_runtime::Event::PktIn, mos_runtime::Hook::Snd),
+        20
+    );
     assert_eq!(handler_calls(&report, "after_data"), 12);
     assert_eq!(handler_calls(&report, "never_enabled"), 0);
-    assert_eq!(calls(4), 0, "a filter whose handlers are all disabled on the flow is skipped");
+    assert_eq!(
+        calls(4),
+        0,
+        "a filter whose handlers are all disabled on the flow is skipped"
+    );
 }
 
 #[mos_runtime::app]
@@ -323,7 +345,10 @@ mod uses_library {
 
 #[test]
 fn library_event_used_by_path() {
-    let pcap = http_exchange(b"GET /a-long-path HTTP/1.1\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n");
+    let pcap = http_exchange(
+        b"GET /a-long-path HTTP/1.1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\n",
+    );
     let (report, total) = replay::<uses_library::App>(pcap);
     assert_eq!((total.requests, total.long_requests), (1, 1));
     // The library filter runs once per ON_CONN_NEW_DATA (shared by both handlers' subtrees).
@@ -413,4 +438,38 @@ fn two_apps_chain_order_and_separate_state() {
     assert_eq!(order, expected);
     assert_eq!(handler_calls(&report, "b_pkt"), 3);
     assert_eq!(handler_calls(&report, "a_pkt"), 7);
+}
+
+#[mos_runtime::app(scope = "tcp dst port 80 and (net 10.0.0.0/8 or host 2001:db8::2)")]
+mod scoped {
+    use mos_runtime::prelude::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    #[on(event = ON_CONN_START, hook = SND)]
+    fn started(_cx: &mut Cx<'_, Flow>) {}
+}
+
+#[test]
+fn scope_is_evaluated_on_the_syn() {
+    let mut s = Script::new();
+    for (client, server) in [
+        ("10.0.0.1:40000", "10.0.0.2:80"),           // in scope
+        ("10.0.0.1:40001", "10.0.0.2:8080"),         // wrong port
+        ("192.168.0.1:40002", "192.168.0.2:80"),     // wrong network
+        ("[2001:db8::1]:40003", "[2001:db8::2]:80"), // in scope (IPv6 host)
+        ("[2001:db8::1]:40004", "[2001:db8::3]:80"), // wrong IPv6 host
+    ] {
+        let c = s.tcp(client, server);
+        s.handshake(c).close(c);
+    }
+    let (report, ()) = replay::<scoped::App>(s.to_pcap());
+    assert_eq!(report.connections, 2);
+    assert_eq!(handler_calls(&report, "started"), 2);
+    assert_eq!(
+        report.orphan_count(mos_runtime::OrphanReason::OutOfScope),
+        3
+    );
 }

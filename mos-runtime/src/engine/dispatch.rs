@@ -38,7 +38,7 @@ impl<A: App> Worker<A> {
             return;
         }
         let idx = id.index();
-        let inline = self.sink.is_some();
+        let inline = self.inline;
         let Some(conn) = self.table.get_mut(id) else {
             return;
         };
@@ -99,7 +99,7 @@ impl<A: App> Worker<A> {
                 error,
                 orphan,
                 now: self.now,
-                inline: self.sink.is_some(),
+                inline: self.inline,
             },
         };
         entry(&mut cx);

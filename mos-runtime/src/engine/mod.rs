@@ -63,6 +63,15 @@ impl PacketSink for crate::io::PcapSink {
     }
 }
 
+/// What happens to a packet in inline mode.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Verdict {
+    /// Send it on.
+    Forward,
+    /// A handler dropped it.
+    Drop,
+}
+
 /// Why a worker could not be built.
 #[derive(Debug)]
 pub enum BuildError {
@@ -99,6 +108,8 @@ pub struct Worker<A: App> {
     pub(crate) scratch: Vec<u8>,
     pub(crate) sink: Option<Box<dyn PacketSink>>,
     pub(crate) sink_error: Option<io::Error>,
+    /// Inline mode: handlers may rewrite and drop packets.
+    pub(crate) inline: bool,
 }
 
 impl<A: App> std::fmt::Debug for Worker<A> {
@@ -157,6 +168,7 @@ impl<A: App> Worker<A> {
             } else {
                 Vec::new()
             },
+            inline: sink.is_some(),
             sink,
             sink_error: None,
             cfg,
@@ -171,6 +183,25 @@ impl<A: App> Worker<A> {
         if self.in_batch >= self.cfg.batch_size {
             self.end_batch();
         }
+    }
+
+    /// Inline processing of a frame the caller owns and forwards itself (zero copy: the DPDK
+    /// path). Handlers see the frame as rewritable; the verdict says whether to send it on.
+    /// Batches end as with [`Worker::process`].
+    pub fn process_in_place(
+        &mut self,
+        frame: &mut [u8],
+        ts: Timestamp,
+        wire_len: u32,
+        link: LinkType,
+    ) -> Verdict {
+        self.inline = true;
+        let verdict = self.packet_in_place(frame, ts, wire_len, link);
+        self.in_batch += 1;
+        if self.in_batch >= self.cfg.batch_size {
+            self.end_batch();
+        }
+        verdict
     }
 
     /// End the current receive batch: raise the coalesced `ON_CONN_NEW_DATA`s.

@@ -1,7 +1,7 @@
 //! The per-packet pipeline (the order of SPEC §2).
 
-use super::Worker;
 use super::dispatch::At;
+use super::{Verdict, Worker};
 use crate::app::App;
 use crate::cx::PacketSlot;
 use crate::event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
@@ -44,18 +44,12 @@ pub(crate) fn stream_offset(irs: SeqNum, next: u64, seq: SeqNum) -> i64 {
 }
 
 impl<A: App> Worker<A> {
+    /// The sink path: passive (the frame is only read) or inline with a [`super::PacketSink`]
+    /// (the frame is copied so handlers may rewrite it, then forwarded unless dropped).
     pub(crate) fn packet(&mut self, frame: &[u8], ts: Timestamp, wire_len: u32, link: LinkType) {
-        self.advance_clock(ts);
-        let c = &mut self.counters;
-        c.packets += 1;
-        c.bytes += u64::from(wire_len);
-        c.first_ts.get_or_insert(ts.as_nanos());
-        c.last_ts = c.last_ts.max(ts.as_nanos());
-
-        let mut drop = false;
         let inline = self.sink.is_some();
-        // Inline mode copies the frame so handlers may rewrite it; moving the scratch buffer
-        // out of `self` keeps the borrow checker happy and allocates nothing.
+        // Moving the scratch buffer out of `self` keeps the borrow checker happy and
+        // allocates nothing.
         let mut scratch = std::mem::take(&mut self.scratch);
         let mut buf = match scratch.get_mut(..frame.len()) {
             Some(copy) if inline => {
@@ -64,16 +58,7 @@ impl<A: App> Worker<A> {
             }
             _ => FrameBuf::Shared(frame),
         };
-        match wire::parse(link, buf.bytes(), ts, wire_len, self.cfg.verify_checksums) {
-            Ok(mut meta) => self.parsed(&mut meta, &mut buf, &mut drop),
-            Err(err) => {
-                let kind = match err {
-                    ParseError::BadChecksum(_) => ErrorKind::BadChecksum,
-                    _ => ErrorKind::Malformed,
-                };
-                self.error_null(kind, PacketSlot::Raw { data: buf.bytes() }, &mut drop);
-            }
-        }
+        let drop = self.run_frame(&mut buf, ts, wire_len, link);
         if inline {
             if drop {
                 self.counters.dropped += 1;
@@ -87,6 +72,54 @@ impl<A: App> Worker<A> {
             }
         }
         self.scratch = scratch;
+    }
+
+    /// Zero-copy inline processing of a frame the caller owns (a DPDK mbuf): handlers may
+    /// rewrite it in place; the caller forwards or frees it according to the verdict.
+    pub(crate) fn packet_in_place(
+        &mut self,
+        frame: &mut [u8],
+        ts: Timestamp,
+        wire_len: u32,
+        link: LinkType,
+    ) -> Verdict {
+        let mut buf = FrameBuf::Owned(frame);
+        if self.run_frame(&mut buf, ts, wire_len, link) {
+            self.counters.dropped += 1;
+            Verdict::Drop
+        } else {
+            self.counters.forwarded += 1;
+            Verdict::Forward
+        }
+    }
+
+    /// Clock, counters, parse and the whole event pipeline for one frame; returns whether a
+    /// handler dropped it.
+    fn run_frame(
+        &mut self,
+        buf: &mut FrameBuf<'_>,
+        ts: Timestamp,
+        wire_len: u32,
+        link: LinkType,
+    ) -> bool {
+        self.advance_clock(ts);
+        let c = &mut self.counters;
+        c.packets += 1;
+        c.bytes += u64::from(wire_len);
+        c.first_ts.get_or_insert(ts.as_nanos());
+        c.last_ts = c.last_ts.max(ts.as_nanos());
+        let mut drop = false;
+        match wire::parse(link, buf.bytes(), ts, wire_len, self.cfg.verify_checksums) {
+            Ok(mut meta) => self.parsed(&mut meta, buf, &mut drop),
+            Err(err) => {
+                let kind = match err {
+                    ParseError::BadChecksum(_) => ErrorKind::BadChecksum,
+                    _ => ErrorKind::Malformed,
+                };
+                self.error_null(kind, PacketSlot::Raw { data: buf.bytes() }, &mut drop);
+            }
+        }
+        drop
     }
 
     fn parsed(&mut self, meta: &mut PacketMeta, buf: &mut FrameBuf<'_>, drop: &mut bool) {

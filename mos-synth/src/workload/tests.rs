@@ -1,6 +1,9 @@
+use super::flow::{Rcv, TLS_RECORD, tls_len};
 use super::*;
+use crate::Error;
 use crate::testutil;
 use crate::truth::Truth;
+use std::time::Duration;
 
 fn small(seed: u64, flows: u64, concurrency: u32) -> WorkloadConfig {
     let mut cfg = Preset::W1.config(seed);
