@@ -96,15 +96,10 @@ fn reborrow_env<'b>(env: &'b mut FlowEnv<'_>) -> FlowEnv<'b> {
 fn reborrow_packet<'b>(slot: &'b mut PacketSlot<'_>) -> PacketSlot<'b> {
     match slot {
         PacketSlot::None => PacketSlot::None,
-        PacketSlot::Shared { meta, data } => PacketSlot::Shared {
-            meta: *meta,
-            data: *data,
-        },
-        PacketSlot::Owned { meta, data } => PacketSlot::Owned {
-            meta: &mut **meta,
-            data: &mut **data,
-        },
-        PacketSlot::Raw { data } => PacketSlot::Raw { data: *data },
+        // Deref coercion reborrows each field for `'b`.
+        PacketSlot::Shared { meta, data } => PacketSlot::Shared { meta, data },
+        PacketSlot::Owned { meta, data } => PacketSlot::Owned { meta, data },
+        PacketSlot::Raw { data } => PacketSlot::Raw { data },
     }
 }
 

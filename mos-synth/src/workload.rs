@@ -112,9 +112,9 @@ impl Workload {
             sh: Shared::new(&mut rng, cfg.precision),
             cfg,
         };
-        // Stagger the first connections over the first second, so they do not all begin in
-        // the same microsecond.
-        let ramp = 1_000_000_000u64;
+        // Stagger the first connections over 100 ms, so they do not all begin in the same
+        // microsecond yet all are open soon (short connections end within a second).
+        let ramp = 100_000_000u64;
         for slot in 0..slots_n {
             let t0 = w.cfg.start.unix_nanos() + rng.below(ramp);
             let flow = Flow::new(w.started, &w.cfg);

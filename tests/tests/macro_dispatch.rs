@@ -301,6 +301,7 @@ pub mod lib {
 
     /// The client's data starts with an HTTP method.
     #[mos_runtime::event(base = ON_CONN_NEW_DATA, filter = is_request)]
+    #[derive(Debug)]
     pub struct Request;
 
     pub fn is_request<F, C>(cx: &FilterCx<'_, F, C>) -> bool {

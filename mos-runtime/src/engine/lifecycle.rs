@@ -145,12 +145,14 @@ impl<A: App> Worker<A> {
         if ts <= self.now {
             return;
         }
-        self.now = ts;
-        // Pull one due timer at a time: an idle timer re-armed while firing lands back in
-        // deadline order with the others.
-        while let Some((_deadline, entry)) = self.timers.pop_expired(ts) {
+        // Pull one due timer at a time, with the clock at its deadline: a timer re-armed from
+        // a handler counts from the moment it fired, and an idle timer re-armed while firing
+        // lands back in deadline order with the others.
+        while let Some((deadline, entry)) = self.timers.pop_expired(ts) {
+            self.now = self.now.max(deadline);
             self.fire(entry);
         }
+        self.now = ts;
     }
 
     fn fire(&mut self, entry: TimerEntry) {

@@ -106,7 +106,7 @@ impl Preset {
             ipv6_share: 0.05,
             dns_share: 0.2,
             icmp_share: 0.01,
-            requests_mean: 5.5,
+            requests_mean: 5.3,
             response_min: 1_200.0,
             response_alpha: 1.2,
             response_max: 2 << 20,

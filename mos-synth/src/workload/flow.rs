@@ -303,6 +303,7 @@ pub(super) struct Flow {
     msg: Msg,
     queue: [Queued; 2],
     queued: usize,
+    reorder_due: bool,
     unacked: u32,
     dns_id: u16,
     dns_port: u16,
@@ -457,6 +458,7 @@ impl Flow {
                 held: false,
             }; 2],
             queued: 0,
+            reorder_due: false,
             unacked: 0,
             dns_id: rng.next_u32() as u16,
             dns_port: 1024 + rng.below(60_000) as u16,
@@ -647,7 +649,12 @@ impl Flow {
             let off = self.msg.sent;
             let len = (total - off).min(u64::from(self.mss)) as u32;
             let after = off + u64::from(len);
-            if after < total && self.queued == 0 && self.rng.chance(cfg.reorder_rate) {
+            // A segment drawn for reordering that has no successor to swap with (the last of
+            // a message) passes the draw on to the next one that has, so the configured
+            // share holds even with many one-segment messages.
+            self.reorder_due |= self.rng.chance(cfg.reorder_rate);
+            if after < total && self.queued == 0 && self.reorder_due {
+                self.reorder_due = false;
                 let len2 = (total - after).min(u64::from(self.mss)) as u32;
                 self.data_segment(now, sh, after, len2, true)?;
                 self.queue[0] = Queued {
