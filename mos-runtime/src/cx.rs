@@ -335,7 +335,8 @@ impl<'a, F, C> Cx<'a, F, C> {
 
     /// Stop monitoring `side` [MOS_STOP_MON]: no more events for it and no more state tracking.
     /// When both sides are stopped the connection ends (`EndReason::Stopped`) after the current
-    /// packet, and its later packets are orphans.
+    /// packet, and its later packets are orphans. `ON_CONN_END` is still delivered for stopped
+    /// sides, so per-flow resources can always be released there.
     pub fn stop_monitoring(&mut self, side: Side) {
         self.0.env.conn.side_mut(side).monitoring = false;
     }

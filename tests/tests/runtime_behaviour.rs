@@ -530,3 +530,31 @@ fn bad_capture_files_give_clear_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn a_new_syn_on_a_closed_client_side_starts_a_new_connection() {
+    let mut t = Script::new();
+    let old = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
+    t.handshake(old);
+    // The client resets with a sequence number the server side cannot accept: the client side
+    // is closed, the server side is not, so the old connection lingers...
+    let far = t.isn(old, Client).wrapping_add(1 << 30);
+    t.segment(old, Client)
+        .seq(far)
+        .flags(mos_synth::script::RST)
+        .emit();
+    // ...until the client opens a new connection on the same four-tuple.
+    let new = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
+    t.handshake(new);
+    t.send(new, Client, b"again");
+    let (report, seen) = run::<EndOnly>(builder(&t));
+    assert_eq!(report.connections, 2);
+    assert_eq!(
+        seen.ends,
+        vec![
+            ("10.0.0.1:40000".to_string(), "rst"),
+            ("10.0.0.1:40000".to_string(), "trace_end")
+        ]
+    );
+    assert_eq!(report.orphans, 0);
+}

@@ -134,10 +134,24 @@ impl<A: App> Worker<A> {
         };
         self.counters.tcp_packets += 1;
         let (key, swapped) = FlowKey::new(ip.src, tcp.src_port, ip.dst, tcp.dst_port, ip.proto);
-        let id = match self.table.lookup(&key) {
+        let pure_syn = tcp.flags.syn() && !tcp.flags.ack();
+        let mut found = self.table.lookup(&key);
+        if let Some(id) = found {
+            if pure_syn && self.is_new_incarnation(id, !swapped, tcp.seq) {
+                // Port reuse: the client closed (or was reset) and opens a new connection on
+                // the same four-tuple before the old one was freed.
+                let reason = match self.table.get(id) {
+                    Some(conn) if conn.sides.iter().any(|s| s.sent.rst) => EndReason::Rst,
+                    _ => EndReason::Fin,
+                };
+                self.end_flow(id, reason);
+                found = None;
+            }
+        }
+        let id = match found {
             Some(id) => id,
             None => {
-                if !tcp.flags.syn() || tcp.flags.ack() {
+                if !pure_syn {
                     return self.orphan(OrphanReason::NoConnection, meta, buf, drop);
                 }
                 if !A::in_scope(&wire::Packet::new(meta, buf.bytes())) {
@@ -154,6 +168,16 @@ impl<A: App> Worker<A> {
             }
         };
         self.tcp_segment(id, !swapped, &tcp, meta, buf, drop);
+    }
+
+    /// A SYN from the client of a connection whose client side is closed, with a new ISN.
+    fn is_new_incarnation(&self, id: FlowId, src_is_lower: bool, seq: u32) -> bool {
+        self.table.get(id).is_some_and(|conn| {
+            let client = &conn.side(Side::Client).tcp;
+            conn.dir_of(src_is_lower) == Dir::ClientToServer
+                && client.state.is_closed()
+                && client.iss != Some(SeqNum(seq))
+        })
     }
 
     /// Both stack updates and both hooks for one segment of a tracked connection.

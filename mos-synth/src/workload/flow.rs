@@ -649,11 +649,13 @@ impl Flow {
             let off = self.msg.sent;
             let len = (total - off).min(u64::from(self.mss)) as u32;
             let after = off + u64::from(len);
-            // A segment drawn for reordering that has no successor to swap with (the last of
-            // a message) passes the draw on to the next one that has, so the configured
-            // share holds even with many one-segment messages.
+            // A segment drawn for reordering that cannot be swapped passes the draw on to the
+            // next one that can, so the configured share holds even with many one-segment
+            // messages. The first segment of a message is never the one held back: a
+            // dissector that does not reassemble out of order (Wireshark's default) would
+            // parse the second segment as the start of a message and call it malformed.
             self.reorder_due |= self.rng.chance(cfg.reorder_rate);
-            if after < total && self.queued == 0 && self.reorder_due {
+            if off > 0 && after < total && self.queued == 0 && self.reorder_due {
                 self.reorder_due = false;
                 let len2 = (total - after).min(u64::from(self.mss)) as u32;
                 self.data_segment(now, sh, after, len2, true)?;
