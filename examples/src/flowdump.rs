@@ -61,6 +61,9 @@ enum Proto {
 #[derive(Debug, Default)]
 pub struct Flow {
     proto: Proto,
+    /// Where the client stream stands inside a request body (bodies larger than the receive
+    /// buffer are skipped as they stream by).
+    body: http::BodyState,
     requests: Vec<HttpRequest>,
     sni: Vec<String>,
     emitted: bool,
@@ -131,6 +134,7 @@ fn read_client_stream(cx: &mut Cx<'_, Flow, Core>) {
     let mut sni = None;
     let mut proto = cx.flow().proto;
     let mut keep = 0;
+    let mut body = cx.flow().body;
     if proto == Proto::Unknown && !data.is_empty() {
         proto = if http::looks_like_request_start(data) {
             Proto::Http
@@ -142,7 +146,7 @@ fn read_client_stream(cx: &mut Cx<'_, Flow, Core>) {
     }
     match proto {
         Proto::Http => {
-            let mut iter = http::requests(data);
+            let mut iter = http::Requests::resume(data, cx.flow().body);
             for req in iter.by_ref() {
                 requests.push(HttpRequest {
                     method: String::from_utf8_lossy(req.method).into_owned(),
@@ -154,6 +158,10 @@ fn read_client_stream(cx: &mut Cx<'_, Flow, Core>) {
                 });
             }
             keep = iter.pending();
+            body = iter.state();
+            if iter.end() == Some(http::End::Invalid) || iter.end() == Some(http::End::UntilClose) {
+                proto = Proto::Other;
+            }
         }
         Proto::Tls => match tls::parse_client_hello(data) {
             http::Parse::Complete(hello) => {
@@ -168,6 +176,7 @@ fn read_client_stream(cx: &mut Cx<'_, Flow, Core>) {
     cx.keep_unread(Side::Server, keep);
     let flow = cx.flow_mut();
     flow.proto = proto;
+    flow.body = body;
     flow.requests.extend(requests);
     flow.sni.extend(sni);
 }

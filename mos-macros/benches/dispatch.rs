@@ -283,7 +283,7 @@ impl App for DynamicApp {
 
 fn workload() -> Vec<u8> {
     let cfg = WorkloadConfig {
-        flows: 400,
+        flows: 1500,
         concurrency: 64,
         bulk_share: 0.0,
         response_max: 16 << 10,
@@ -298,8 +298,12 @@ fn workload() -> Vec<u8> {
 }
 
 fn run<A: App>(pcap: Vec<u8>) -> u64 {
+    // Small pools: the run should measure packets, not the start-up allocation.
     let report = Runtime::builder()
         .pcap_bytes(pcap)
+        .max_flows(1024)
+        .buffers(256)
+        .buffer_size(16 << 10)
         .build()
         .and_then(|rt| rt.run::<A>())
         .unwrap_or_else(|e| panic!("run: {e}"));

@@ -60,11 +60,16 @@
 //!
 //! # Dispatch
 //! For each (built-in event, hook) pair with a handler below it, a function of direct calls and
-//! `if filter(..)` tests in SPEC §2 order: depth-first, children in declaration order; each
-//! filter runs at most once per occurrence of its base event; subtrees without a handler at that
-//! hook are not generated, so their filters never run. Each call is gated by the handler's
+//! `if filter(..)` tests in SPEC §2 order: depth-first and pre-order as in mOS (an event's own
+//! handlers, in declaration order, then its child events, in declaration order, each with its
+//! whole subtree); each filter runs at most once per occurrence of its base event; subtrees
+//! without a handler at that hook are not generated, so their filters never run. Each call is gated by the handler's
 //! per-flow enable bit, and a filter whose handlers are all disabled on the flow is skipped too.
 //! Nothing is looked up at run time: no map, no vector, no `dyn`, no fn-pointer table.
+//!
+//! Library events (`base = some_crate::Event`) belong to a root built-in event that only rustc
+//! knows; their subtrees are emitted into every dispatch function of the same hook behind an
+//! `if const { root == this entry }` test, which the compiler folds away.
 //!
 //! # Errors
 //! Parsing and analysis report into one collector ([`ctxt::Ctxt`]), each error on the user's

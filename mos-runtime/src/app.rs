@@ -106,6 +106,14 @@ pub trait CoreState: Default + Send + 'static {
     fn merge(&mut self, other: Self) {
         let _ = other;
     }
+
+    /// The state another worker starts with when a run is given an initial state
+    /// ([`crate::Runtime::run_init`] with `cores(n)`, n > 1): worker 0 gets the initial state
+    /// itself, workers 1.. get its fork. Override it to copy configuration the handlers read;
+    /// the default is a fresh `Default`.
+    fn fork(&self) -> Self {
+        Self::default()
+    }
 }
 
 impl CoreState for () {}

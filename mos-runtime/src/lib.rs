@@ -34,6 +34,9 @@
 //! None outside the DPDK I/O module (feature `dpdk`), where FFI requires it.
 #![deny(unsafe_code)]
 
+// The macros name this crate `::mos_runtime`; the UDE library uses them from inside it.
+extern crate self as mos_runtime;
+
 pub mod app;
 pub mod config;
 pub mod cx;
@@ -42,6 +45,7 @@ pub mod event;
 pub mod flow;
 pub mod graph;
 pub mod io;
+pub mod library;
 mod multi;
 pub mod proto;
 pub mod report;
@@ -59,7 +63,7 @@ pub mod __private;
 pub use app::{App, CoreState, HandlerId, HandlerInfo, HandlerSet, Subscriptions};
 pub use config::Config;
 pub use cx::{Cx, FilterCx, PacketCx};
-pub use engine::{PacketSink, Verdict, Worker};
+pub use engine::{MemoryBudget, PacketSink, Verdict, Worker};
 pub use event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
 pub use io::PcapSink;
 pub use mos_macros::{app, core_state, event, flow_state, on};

@@ -37,6 +37,33 @@ impl Counters {
             self.events[usize::from(slot)] += 1;
         }
     }
+
+    /// Adds another worker's counters (`cores(n)` runs): every count is summed, `peak_flows`
+    /// too (the most flows each worker held, added up: an upper bound of the flows held at
+    /// once), and the trace's time span is the union of the workers' spans.
+    pub fn merge(&mut self, other: &Counters) {
+        fn add<const N: usize>(into: &mut [u64; N], from: &[u64; N]) {
+            for (a, b) in into.iter_mut().zip(from) {
+                *a += b;
+            }
+        }
+        self.packets += other.packets;
+        self.bytes += other.bytes;
+        self.tcp_packets += other.tcp_packets;
+        self.connections += other.connections;
+        add(&mut self.ended, &other.ended);
+        add(&mut self.orphans, &other.orphans);
+        add(&mut self.errors, &other.errors);
+        add(&mut self.events, &other.events);
+        self.dropped += other.dropped;
+        self.forwarded += other.forwarded;
+        self.peak_flows += other.peak_flows;
+        self.first_ts = match (self.first_ts, other.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = self.last_ts.max(other.last_ts);
+    }
 }
 
 /// One named count.

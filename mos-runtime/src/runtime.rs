@@ -1,7 +1,18 @@
 //! The front door: [`Runtime::builder`] → [`RuntimeBuilder`] → [`Runtime::run`].
+//!
+//! One worker runs on the calling thread: read a frame, process it, and so on. With
+//! `cores(n)`, n > 1, a reader thread fans packets out to n worker threads by symmetric flow
+//! hash; see [`multicore`] for the design, the guarantee (per-connection results identical to
+//! `cores(1)`) and the deterministic merge order of the workers' reports and core states.
+
+mod multicore;
+mod ring;
+
+pub use multicore::{BATCH_FRAMES, BATCHES_PER_WORKER, MAX_CORES};
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::app::App;
@@ -22,6 +33,8 @@ pub enum RunError {
     Sink(std::io::Error),
     /// No packet source was configured.
     NoSource,
+    /// A worker thread could not be started.
+    Thread(std::io::Error),
 }
 
 impl std::fmt::Display for RunError {
@@ -33,6 +46,7 @@ impl std::fmt::Display for RunError {
             RunError::NoSource => {
                 f.write_str("no packet source: call .pcap(path) or .pcap_bytes(bytes)")
             }
+            RunError::Thread(e) => write!(f, "starting a worker thread: {e}"),
         }
     }
 }
@@ -42,6 +56,7 @@ impl std::error::Error for RunError {
         match self {
             RunError::Pcap(e) => Some(e),
             RunError::Sink(e) => Some(e),
+            RunError::Thread(e) => Some(e),
             _ => None,
         }
     }
@@ -62,6 +77,7 @@ impl From<BuildError> for RunError {
 enum Source {
     File(PathBuf),
     Memory(Vec<u8>),
+    Shared(Arc<Vec<u8>>),
 }
 
 /// Builds a [`Runtime`].
@@ -94,6 +110,13 @@ impl RuntimeBuilder {
     /// Replay a capture held in memory (benchmarks: no I/O in the packet loop).
     pub fn pcap_bytes(mut self, bytes: Vec<u8>) -> Self {
         self.source = Some(Source::Memory(bytes));
+        self
+    }
+
+    /// Replay a capture held in memory and shared: several runs over one capture without
+    /// copying it (benchmarks), and with `cores(n)` the workers read frames where they are.
+    pub fn pcap_shared(mut self, bytes: Arc<Vec<u8>>) -> Self {
+        self.source = Some(Source::Shared(bytes));
         self
     }
 
@@ -169,7 +192,10 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Number of workers.
+    /// Number of workers (default 1). With n > 1 a reader thread parses the capture and hands
+    /// each packet to one of n worker threads by symmetric flow hash; each worker has its own
+    /// flow table, buffer pool and timers of the configured sizes (`max_flows`, `buffers` are
+    /// per worker). Inline mode runs on one worker offline.
     pub fn cores(mut self, n: usize) -> Self {
         self.cores = n;
         self
@@ -184,10 +210,16 @@ impl RuntimeBuilder {
     /// Check the configuration and make the runtime.
     pub fn build(self) -> Result<Runtime, RunError> {
         let source = self.source.ok_or(RunError::NoSource)?;
-        if self.cores != 1 {
+        if self.cores == 0 || self.cores > MAX_CORES {
             return Err(RunError::Config(format!(
-                "cores({}) : this build runs one worker per runtime; multi-core offline runs are \
-                 tracked in the performance issue",
+                "cores({}) : between 1 and {MAX_CORES}",
+                self.cores
+            )));
+        }
+        if self.cores > 1 && self.sink.is_some() {
+            return Err(RunError::Config(format!(
+                "cores({}) with an inline sink: inline mode runs on one worker offline (the \
+                 forwarded packets keep the capture's order); use cores(1)",
                 self.cores
             )));
         }
@@ -201,6 +233,7 @@ impl RuntimeBuilder {
             cfg: self.cfg,
             source,
             sink: self.sink,
+            cores: self.cores,
         })
     }
 }
@@ -210,12 +243,14 @@ pub struct Runtime {
     cfg: Config,
     source: Source,
     sink: Option<Box<dyn PacketSink>>,
+    cores: usize,
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
             .field("cfg", &self.cfg)
+            .field("cores", &self.cores)
             .finish_non_exhaustive()
     }
 }
@@ -242,12 +277,35 @@ impl Runtime {
     }
 
     /// Run app `A` with an initial `#[core_state]` (configuration the app's handlers read),
-    /// returning the report and the final state.
+    /// returning the report and the final state. With `cores(n)`, worker 0 starts from `core`
+    /// and the others from [`CoreState::fork`](crate::CoreState::fork) of it; the returned
+    /// state is the workers' states merged in worker order.
     pub fn run_init<A: App>(self, core: A::Core) -> Result<(Report, A::Core), RunError> {
-        let Runtime { cfg, source, sink } = self;
+        let Runtime {
+            cfg,
+            source,
+            sink,
+            cores,
+        } = self;
+        if cores > 1 {
+            let (reader, shared) = match source {
+                Source::File(path) => (PcapReader::open(&path)?, None),
+                Source::Memory(bytes) => {
+                    let bytes = Arc::new(bytes);
+                    (PcapReader::from_shared(Arc::clone(&bytes))?, Some(bytes))
+                }
+                Source::Shared(bytes) => {
+                    (PcapReader::from_shared(Arc::clone(&bytes))?, Some(bytes))
+                }
+                #[cfg(feature = "dpdk")]
+                Source::Dpdk(dpdk) => return crate::io::dpdk::run::<A>(cfg, dpdk, core),
+            };
+            return multicore::run::<A>(cfg, reader, shared, cores, core);
+        }
         let reader = match source {
             Source::File(path) => PcapReader::open(&path)?,
             Source::Memory(bytes) => PcapReader::from_bytes(bytes)?,
+            Source::Shared(bytes) => PcapReader::from_shared(bytes)?,
             #[cfg(feature = "dpdk")]
             Source::Dpdk(dpdk) => return crate::io::dpdk::run::<A>(cfg, dpdk, core),
         };
@@ -271,7 +329,7 @@ fn run_offline<A: App>(
         match reader.next_frame() {
             Ok(Some(frame)) => {
                 worker.process(frame.data, frame.ts, frame.wire_len, frame.link);
-                bar.tick(&worker);
+                bar.tick(Some(worker.live_flows()));
             }
             Ok(None) => break Ok(()),
             Err(e) => break Err(e),
@@ -312,8 +370,10 @@ impl Progress {
         }
     }
 
+    /// One more packet; `flows` is the number of flows tracked, when the caller knows it
+    /// (the multi-core reader does not: the flows live on the workers).
     #[inline(always)]
-    fn tick<A: App>(&mut self, worker: &Worker<A>) {
+    fn tick(&mut self, flows: Option<usize>) {
         if !self.on {
             return;
         }
@@ -322,13 +382,11 @@ impl Progress {
             return;
         }
         self.last = Instant::now();
-        let secs = self.start.elapsed().as_secs_f64().max(1e-9);
-        eprint!(
-            "\r{} packets  {} flows  {:.2} Mpps ",
-            self.packets,
-            worker.live_flows(),
-            self.packets as f64 / secs / 1e6
-        );
+        let mpps = self.packets as f64 / self.start.elapsed().as_secs_f64().max(1e-9) / 1e6;
+        match flows {
+            Some(f) => eprint!("\r{} packets  {f} flows  {mpps:.2} Mpps ", self.packets),
+            None => eprint!("\r{} packets  {mpps:.2} Mpps ", self.packets),
+        }
     }
 
     fn done(&self) {

@@ -791,6 +791,14 @@ impl Script {
         self.write_pcap_to(out)?.flush()
     }
 
+    /// Writes [`Script::truth`] as JSON lines to a file.
+    pub fn write_truth(&self, path: impl AsRef<Path>) -> Result<(), crate::Error> {
+        let mut out = BufWriter::new(File::create(path)?);
+        self.truth().write_json_lines(&mut out)?;
+        out.flush()?;
+        Ok(())
+    }
+
     /// The ground truth of the capture so far: connection lines ordered by the moment they
     /// ended (RST, second FIN; still-open connections last, in creation order).
     pub fn truth(&self) -> Truth {

@@ -143,7 +143,9 @@ impl Truth {
         String::from_utf8_lossy(&out).into_owned()
     }
 
-    /// Reads back what [`Truth::write_json_lines`] wrote.
+    /// Reads back what [`Truth::write_json_lines`] wrote. `start` and `last` may come back
+    /// one bit off (serde_json's float parsing is fast, not exact): compare times with a
+    /// tolerance.
     pub fn parse_json_lines(text: &str) -> Result<Truth, Error> {
         let mut truth = Truth::default();
         let mut summary = None;

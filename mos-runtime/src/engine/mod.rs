@@ -89,6 +89,28 @@ impl std::fmt::Display for BuildError {
 
 impl std::error::Error for BuildError {}
 
+/// What a worker's memory is made of, computed from its configuration
+/// ([`Worker::memory`]).
+///
+/// The per-flow structures are allocated *and touched* when the worker is built, for
+/// `max_flows` flows whether or not they are used: that part of the resident memory is
+/// `max_flows × per_flow`. Reassembly buffers are different: the pool reserves
+/// `buffers × buffer_size` bytes of address space, and pages become resident only when a
+/// buffer first writes to them; a side takes a buffer on its first payload byte and gives it
+/// back when its connection ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryBudget {
+    /// Bytes per flow of capacity: the flow-table slot (the connection record: both
+    /// endpoints' TCP state and reassembly metadata), its share of the hash index, the app's
+    /// flow state, the handler bits, and two timer entries.
+    pub per_flow: usize,
+    /// The per-flow structures for `max_flows` flows, plus the timer wheel's fixed heads.
+    pub flows_total: usize,
+    /// The buffer pool's reservation, `buffers × buffer_size` (address space; resident only
+    /// as written).
+    pub buffers_reserved: usize,
+}
+
 /// One core's engine for app `A`.
 pub struct Worker<A: App> {
     pub(crate) cfg: Config,
@@ -126,6 +148,22 @@ impl<A: App> std::fmt::Debug for Worker<A> {
 const MAX_FRAME: usize = 256 * 1024;
 
 impl<A: App> Worker<A> {
+    /// The memory a worker built with `cfg` takes (see [`MemoryBudget`]).
+    pub fn memory(cfg: &Config) -> Result<MemoryBudget, BuildError> {
+        let n = cfg.max_flows;
+        let cap = |e: String| BuildError::Capacity(e);
+        let table = FlowTable::<Conn>::memory_bytes(n).map_err(|e| cap(e.to_string()))?;
+        let timers = TimerWheel::<TimerEntry>::memory_bytes(n * 2 + 16)
+            .map_err(|e| cap(e.to_string()))?;
+        let app = n * (std::mem::size_of::<A::Flow>() + std::mem::size_of::<HandlerSet>());
+        let flows_total = table + timers + app;
+        Ok(MemoryBudget {
+            per_flow: flows_total.div_ceil(n.max(1)),
+            flows_total,
+            buffers_reserved: cfg.buffers.saturating_mul(cfg.buffer_size),
+        })
+    }
+
     /// A worker with every structure allocated for `cfg`.
     pub fn new(cfg: Config, sink: Option<Box<dyn PacketSink>>) -> Result<Self, BuildError> {
         if cfg.max_flows == 0 || cfg.max_flows > (1 << 26) {

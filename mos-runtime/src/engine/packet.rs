@@ -102,6 +102,33 @@ impl<A: App> Worker<A> {
         wire_len: u32,
         link: LinkType,
     ) -> bool {
+        let parsed = wire::parse(link, buf.bytes(), ts, wire_len, self.cfg.verify_checksums);
+        self.run_parsed(buf, ts, wire_len, parsed)
+    }
+
+    /// Passive processing of a frame another thread already parsed (the multi-core reader
+    /// parses once, with this worker's `verify_checksums`, to pick the worker): everything
+    /// [`Worker::process`] does after the parse. The batch is the caller's to end.
+    pub(crate) fn packet_parsed(
+        &mut self,
+        frame: &[u8],
+        ts: Timestamp,
+        wire_len: u32,
+        parsed: Result<PacketMeta, ParseError>,
+    ) {
+        let mut buf = FrameBuf::Shared(frame);
+        self.run_parsed(&mut buf, ts, wire_len, parsed);
+    }
+
+    /// [`run_frame`](Self::run_frame) after the parse (which depends on nothing but the frame,
+    /// so doing it first changes nothing).
+    fn run_parsed(
+        &mut self,
+        buf: &mut FrameBuf<'_>,
+        ts: Timestamp,
+        wire_len: u32,
+        parsed: Result<PacketMeta, ParseError>,
+    ) -> bool {
         self.advance_clock(ts);
         let c = &mut self.counters;
         c.packets += 1;
@@ -109,7 +136,7 @@ impl<A: App> Worker<A> {
         c.first_ts.get_or_insert(ts.as_nanos());
         c.last_ts = c.last_ts.max(ts.as_nanos());
         let mut drop = false;
-        match wire::parse(link, buf.bytes(), ts, wire_len, self.cfg.verify_checksums) {
+        match parsed {
             Ok(mut meta) => self.parsed(&mut meta, buf, &mut drop),
             Err(err) => {
                 let kind = match err {

@@ -5,6 +5,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use pcap_parser::pcapng::{
     OptionCode, parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
@@ -167,7 +168,7 @@ impl std::error::Error for PcapError {
 /// The bytes of the capture: a window `[start, end)` of a fixed buffer that a file refills, or
 /// the whole capture when it came from memory (`file` is `None`).
 struct Input {
-    buf: Vec<u8>,
+    buf: Buf,
     start: usize,
     end: usize,
     file: Option<File>,
@@ -175,6 +176,35 @@ struct Input {
     eof: bool,
     /// File offset of `buf[start]`.
     offset: u64,
+}
+
+/// The bytes behind an [`Input`]: the reader's own buffer (a file's window, or a capture given
+/// by value), or a capture shared with other threads (multi-core replay hands frame offsets to
+/// workers that read the same bytes; see [`PcapReader::from_shared`]). Only a file's buffer is
+/// ever written, and a file's buffer is always owned.
+enum Buf {
+    Owned(Vec<u8>),
+    Shared(Arc<Vec<u8>>),
+}
+
+impl std::ops::Deref for Buf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Buf::Owned(v) => v,
+            Buf::Shared(v) => v,
+        }
+    }
+}
+
+impl Buf {
+    /// The writable bytes: all of an owned buffer, none of a shared one.
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Buf::Owned(v) => v,
+            Buf::Shared(_) => &mut [],
+        }
+    }
 }
 
 impl Input {
@@ -196,12 +226,12 @@ impl Input {
         }
         if self.start + need > self.buf.len() {
             // Move the partial record to the front: at most one record is copied per refill.
-            self.buf.copy_within(self.start..self.end, 0);
+            self.buf.bytes_mut().copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
         while self.end - self.start < need {
-            let Some(space) = self.buf.get_mut(self.end..) else {
+            let Some(space) = self.buf.bytes_mut().get_mut(self.end..) else {
                 return Ok(false);
             };
             match file.read(space) {
@@ -355,6 +385,8 @@ pub struct PcapReader {
     frames_read: u64,
     /// Length of the record returned last, consumed on the next call (the frame borrowed it).
     pending: usize,
+    /// Where the data of the frame returned last starts in `input.buf`.
+    last_data_start: usize,
     finished: bool,
 }
 
@@ -399,7 +431,7 @@ impl PcapReader {
             source,
         })?;
         let input = Input {
-            buf: vec![0; MAX_RECORD_LEN],
+            buf: Buf::Owned(vec![0; MAX_RECORD_LEN]),
             start: 0,
             end: 0,
             file: Some(file),
@@ -413,7 +445,23 @@ impl PcapReader {
     pub fn from_bytes(bytes: Vec<u8>) -> Result<PcapReader, PcapError> {
         let end = bytes.len();
         let input = Input {
-            buf: bytes,
+            buf: Buf::Owned(bytes),
+            start: 0,
+            end,
+            file: None,
+            eof: true,
+            offset: 0,
+        };
+        PcapReader::start(PathBuf::from("<memory>"), input)
+    }
+
+    /// Reads a capture held in memory and shared (replay on several threads, or several runs
+    /// over one capture without copying it): frames are slices of `bytes`, and
+    /// [`frame_offset`](PcapReader::frame_offset) says where each one starts in it.
+    pub fn from_shared(bytes: Arc<Vec<u8>>) -> Result<PcapReader, PcapError> {
+        let end = bytes.len();
+        let input = Input {
+            buf: Buf::Shared(bytes),
             start: 0,
             end,
             file: None,
@@ -479,6 +527,7 @@ impl PcapReader {
             format,
             frames_read: 0,
             pending: 0,
+            last_data_start: 0,
             finished: false,
         };
         // Read ahead through the section and interface blocks (which allocate their option
@@ -500,6 +549,7 @@ impl PcapReader {
         match self.step() {
             Ok(Step::Frame(record)) => {
                 self.pending = record.record_len;
+                self.last_data_start = record.data_start;
                 self.frames_read += 1;
                 let end = record.data_start + record.data_len;
                 let data = self.input.buf.get(record.data_start..end).unwrap_or(&[]);
@@ -519,6 +569,14 @@ impl PcapReader {
                 Err(self.error(fault))
             }
         }
+    }
+
+    /// Where the data of the frame returned last starts in the capture given to
+    /// [`from_bytes`](PcapReader::from_bytes) or [`from_shared`](PcapReader::from_shared), so
+    /// that another thread holding the same bytes can find it; `None` when reading a file (its
+    /// frames live in a buffer that the next read overwrites) or before the first frame.
+    pub fn frame_offset(&self) -> Option<usize> {
+        (self.input.file.is_none() && self.frames_read > 0).then_some(self.last_data_start)
     }
 
     /// Frames returned so far.

@@ -286,6 +286,20 @@ fn pcap_output_round_trips_frames_and_times() {
     let dir = std::env::temp_dir().join(format!("mos-synth-script-{}.pcap", std::process::id()));
     t.write_pcap(&dir).unwrap();
     assert_eq!(std::fs::read(&dir).unwrap(), bytes);
+    t.write_truth(&dir).unwrap();
+    let text = std::fs::read_to_string(&dir).unwrap();
+    let mut back = crate::truth::Truth::parse_json_lines(&text).unwrap();
+    let mut want = t.truth();
+    // Nanosecond times do not survive f64 seconds exactly; everything else must.
+    for c in back
+        .connections
+        .iter_mut()
+        .chain(want.connections.iter_mut())
+    {
+        assert!((c.last - 1_700_000_010.000_004_5).abs() < 1e-6);
+        c.last = 0.0;
+    }
+    assert_eq!(back, want);
     std::fs::remove_file(&dir).unwrap();
 }
 

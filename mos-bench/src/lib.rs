@@ -1,0 +1,29 @@
+//! # mos-bench
+//!
+//! The whole-run benchmark of mos (SPEC §6, the performance issue): a midstat-class app
+//! ([`app::Midstat`]: every connection tracked on both sides, reassembly on, an HTTP
+//! user-defined event, per-flow counters) replays a seeded workload from memory — or any
+//! capture — and one JSON line reports packets, seconds, Mpps, Gbit/s, ns per packet,
+//! allocations per packet, peak RSS and cores, with the packet-loop time, the start-up time and
+//! whether the counts equal the generator's ground truth.
+//!
+//! - [`workload`]: the capture (generated in memory with its expected totals, or a file);
+//! - [`app`]: the app; [`truth`]: the expected totals from the ground truth;
+//! - [`run`]: timed runs, the allocation baseline, the JSON line;
+//! - [`alloc`]: the counting global allocator; [`rss`]: resident memory from `/proc`.
+//!
+//! The peers (libnids, a read-and-hash ceiling, libpcap's read loop, tshark) are built and run
+//! side by side by `mos-bench/peers/run.sh`; the criterion micro-benchmarks are in
+//! `mos-bench/benches/micro.rs`.
+//!
+//! ```text
+//! cargo run --release -p mos-bench -- --preset W5 [--seed N] [--cores N] [--runs N]
+//! cargo run --release -p mos-bench -- --pcap FILE [--truth FILE] [--stream]
+//! ```
+
+pub mod alloc;
+pub mod app;
+pub mod rss;
+pub mod run;
+pub mod truth;
+pub mod workload;

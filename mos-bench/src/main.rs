@@ -1,0 +1,229 @@
+//! `mos-bench`: the whole-run benchmark command (SPEC §6). See the crate docs and `--help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use mos_bench::run::{Options, bench};
+use mos_bench::workload::{self, Capture};
+use mos_bench::{alloc, rss};
+use mos_runtime::{Config, Worker};
+use mos_synth::workload::Preset;
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+const USAGE: &str = "\
+mos-bench: replay a workload through a midstat-class app and print one JSON line (SPEC §6)
+
+USAGE:
+    mos-bench [--preset W1|W5|WC|WB] [--seed N] [--flows N] [--concurrency N] [OPTIONS]
+    mos-bench --pcap FILE [--truth FILE] [--stream] [OPTIONS]
+    mos-bench memory [--flows N]
+
+WORKLOAD:
+    --preset NAME       seeded workload generated in memory (default W1)
+    --seed N            workload seed (default 1)
+    --flows N           scale the preset to N connections
+    --concurrency N     connections open at once
+    --pcap FILE         replay this capture instead (read into memory first)
+    --truth FILE        its ground truth (mos-synth workload --truth), to check the counts
+    --stream            read FILE while running (the runtime's streaming reader) instead of
+                        from memory: the figure to set beside other tools reading the file
+
+OPTIONS:
+    --cores N           workers (default 1)
+    --runs N            timed runs; medians are reported (default 3)
+    --no-verify         do not verify checksums (default: verified)
+    --max-flows N       flow-table capacity per worker (default: 1.5 x the preset's
+                        concurrency, rounded up to a power of two; 65536 for --pcap)
+    --buffers N         reassembly buffers per worker (default: 2 x max-flows)
+    --buffer-size N     reassembly bytes per side (default 65536)
+    --no-baseline       skip the baseline run that separates start-up allocations from
+                        per-packet ones (allocs_per_packet is then null)
+    -h, --help          this text
+
+memory: the bytes per tracked flow of the midstat app's workers (computed from the types),
+and the resident memory measured when a worker for N flows (default 1,000,000) is built.";
+
+#[derive(Debug)]
+struct Args {
+    memory: bool,
+    preset: Preset,
+    seed: u64,
+    flows: Option<u64>,
+    concurrency: Option<u32>,
+    pcap: Option<PathBuf>,
+    truth: Option<PathBuf>,
+    stream: bool,
+    cores: usize,
+    runs: usize,
+    verify: bool,
+    max_flows: Option<usize>,
+    buffers: Option<usize>,
+    buffer_size: usize,
+    baseline: bool,
+}
+
+fn number<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
+    let v = v.ok_or_else(|| format!("{flag} needs a value"))?;
+    v.replace('_', "")
+        .parse()
+        .map_err(|_| format!("{flag} takes a number, not {v:?}"))
+}
+
+fn parse(raw: Vec<String>) -> Result<Args, String> {
+    let mut a = Args {
+        memory: false,
+        preset: Preset::W1,
+        seed: 1,
+        flows: None,
+        concurrency: None,
+        pcap: None,
+        truth: None,
+        stream: false,
+        cores: 1,
+        runs: 3,
+        verify: true,
+        max_flows: None,
+        buffers: None,
+        buffer_size: 64 << 10,
+        baseline: true,
+    };
+    let mut it = raw.into_iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "memory" => a.memory = true,
+            "--preset" => {
+                let v = it.next().unwrap_or_default();
+                a.preset = Preset::parse(&v).ok_or_else(|| format!("unknown preset {v:?}"))?;
+            }
+            "--seed" => a.seed = number(&arg, it.next())?,
+            "--flows" => a.flows = Some(number(&arg, it.next())?),
+            "--concurrency" => a.concurrency = Some(number(&arg, it.next())?),
+            "--pcap" => a.pcap = Some(it.next().ok_or("--pcap needs a file")?.into()),
+            "--truth" => a.truth = Some(it.next().ok_or("--truth needs a file")?.into()),
+            "--stream" => a.stream = true,
+            "--cores" => a.cores = number(&arg, it.next())?,
+            "--runs" => a.runs = number(&arg, it.next())?,
+            "--no-verify" => a.verify = false,
+            "--max-flows" => a.max_flows = Some(number(&arg, it.next())?),
+            "--buffers" => a.buffers = Some(number(&arg, it.next())?),
+            "--buffer-size" => a.buffer_size = number(&arg, it.next())?,
+            "--no-baseline" => a.baseline = false,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if a.stream && a.pcap.is_none() {
+        return Err("--stream needs --pcap FILE".into());
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1).collect()) {
+        Ok(a) => a,
+        Err(msg) if msg.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("mos-bench: {msg}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = if args.memory {
+        memory(args.flows.unwrap_or(1_000_000))
+    } else {
+        benchmark(&args)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mos-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn benchmark(args: &Args) -> Result<(), String> {
+    if !alloc::is_installed() {
+        return Err("the counting allocator is not installed".into());
+    }
+    let capture: Capture = match &args.pcap {
+        Some(path) => workload::load(path, args.truth.as_deref(), args.stream)?,
+        None => {
+            let cfg = workload::preset_config(args.preset, args.seed, args.flows, args.concurrency);
+            let name = format!("{} seed {}", args.preset.name(), args.seed);
+            eprintln!("mos-bench: generating {name} in memory...");
+            workload::generate(name, cfg)?
+        }
+    };
+    let concurrency = match &args.pcap {
+        Some(_) => None,
+        None => Some(
+            args.concurrency
+                .unwrap_or_else(|| args.preset.config(args.seed).concurrency),
+        ),
+    };
+    let max_flows = args.max_flows.unwrap_or_else(|| match concurrency {
+        Some(c) => (c as usize * 3 / 2).next_power_of_two().max(1024),
+        None => 1 << 16,
+    });
+    let opts = Options {
+        cores: args.cores,
+        verify_checksums: args.verify,
+        stream: if args.stream { args.pcap.clone() } else { None },
+        max_flows,
+        buffers: args.buffers.unwrap_or(max_flows * 2),
+        buffer_size: args.buffer_size,
+    };
+    eprintln!(
+        "mos-bench: {} ({} MB in memory), {} run(s) on {} core(s), max_flows {}, buffers {} x {} B",
+        capture.name,
+        capture.bytes.len() >> 20,
+        args.runs,
+        opts.cores,
+        opts.max_flows,
+        opts.buffers,
+        opts.buffer_size
+    );
+    let line = bench(&capture, &opts, args.runs, args.baseline)?;
+    let json = serde_json::to_string(&line).map_err(|e| e.to_string())?;
+    println!("{json}");
+    if line.truth_ok == Some(false) {
+        return Err(format!(
+            "the counts differ from the ground truth: {}",
+            line.truth_differences.join("; ")
+        ));
+    }
+    if !line.counts_identical {
+        return Err("the runs did not all count the same".into());
+    }
+    Ok(())
+}
+
+/// Bytes per tracked flow, computed and measured.
+fn memory(flows: u64) -> Result<(), String> {
+    let cfg = Config {
+        max_flows: usize::try_from(flows).map_err(|e| e.to_string())?,
+        buffers: 1,
+        ..Config::default()
+    };
+    let budget = Worker::<mos_bench::app::Midstat>::memory(&cfg).map_err(|e| e.to_string())?;
+    let before = rss::current().unwrap_or(0);
+    let worker = Worker::<mos_bench::app::Midstat>::new(cfg, None).map_err(|e| e.to_string())?;
+    let after = rss::current().unwrap_or(0);
+    let resident = after.saturating_sub(before);
+    let line = serde_json::json!({
+        "flows": flows,
+        "bytes_per_flow_computed": budget.per_flow,
+        "flows_total_bytes_computed": budget.flows_total,
+        "resident_bytes_measured": resident,
+        "bytes_per_flow_measured": resident as f64 / flows.max(1) as f64,
+        "live_flows": worker.live_flows(),
+    });
+    println!("{line}");
+    drop(worker);
+    Ok(())
+}

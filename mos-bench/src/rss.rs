@@ -1,0 +1,28 @@
+//! Resident memory of this process, from `/proc/self/status` (Linux).
+
+/// One `kB` field of `/proc/self/status` (`VmHWM`, `VmRSS`, ...), in bytes.
+pub fn status_bytes(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status.lines().find_map(|line| {
+        let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+        let kb: u64 = rest.trim().strip_suffix("kB")?.trim().parse().ok()?;
+        Some(kb * 1024)
+    })
+}
+
+/// Peak resident memory (`VmHWM`).
+pub fn peak() -> Option<u64> {
+    status_bytes("VmHWM")
+}
+
+/// Current resident memory (`VmRSS`).
+pub fn current() -> Option<u64> {
+    status_bytes("VmRSS")
+}
+
+/// Resets the peak to the current resident memory (writing `5` to `/proc/self/clear_refs`,
+/// Linux 4.0 and later), so that a peak measured next belongs to what runs next. Returns
+/// whether the kernel took it.
+pub fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
