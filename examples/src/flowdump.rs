@@ -1,16 +1,15 @@
 //! `flowdump`: the conformance tool (SPEC §5). One JSON object per connection at
 //! `ON_CONN_END` (end of trace included), then a summary line.
 //!
-//! HTTP requests and TLS server names come from the client→server stream, read after each
-//! `ON_CONN_NEW_DATA` of the server side; a message split across segments is kept unread
-//! (`keep_unread`) until it is complete.
+//! HTTP requests come from the runtime's UDE library event `library::HttpRequest`, TLS server
+//! names from `library::TlsClientHello` (SPEC §5); the library keeps a message split across
+//! segments unread until it is complete.
 
-use std::io::Write;
-
-use mos_runtime::prelude::*;
-use mos_runtime::proto::{http, tls};
-use mos_runtime::{CoreState, HandlerInfo, Report, Subscriptions};
+use mos_runtime::Report;
 use serde::Serialize;
+
+use crate::outln;
+use crate::run::{self, Exit, Out};
 
 /// One HTTP request line as flowdump prints it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -47,179 +46,106 @@ pub struct ConnRecord {
     pub tls_sni: Vec<String>,
 }
 
-/// What the client stream turned out to carry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum Proto {
-    #[default]
-    Unknown,
-    Http,
-    Tls,
-    Other,
-}
+#[mos_runtime::app]
+pub mod flowdump {
+    use mos_runtime::library;
+    use mos_runtime::prelude::*;
 
-/// Per-connection state.
-#[derive(Debug, Default)]
-pub struct Flow {
-    proto: Proto,
-    /// Where the client stream stands inside a request body (bodies larger than the receive
-    /// buffer are skipped as they stream by).
-    body: http::BodyState,
-    requests: Vec<HttpRequest>,
-    sni: Vec<String>,
-    emitted: bool,
-}
+    use super::{ConnRecord, HttpRequest};
+    use crate::run::Out;
 
-/// Where records go.
-#[derive(Debug, Default)]
-pub struct Core {
-    /// Print each record as a JSON line on stdout as it is produced.
-    pub stream: bool,
-    /// Records kept when not streaming (tests).
-    pub records: Vec<ConnRecord>,
-}
-
-impl CoreState for Core {
-    fn merge(&mut self, other: Self) {
-        self.records.extend(other.records);
+    /// Per connection: what the library events found so far.
+    #[flow_state]
+    #[derive(Debug, Default)]
+    pub struct Flow {
+        requests: Vec<HttpRequest>,
+        sni: Vec<String>,
+        emitted: bool,
     }
-}
 
-/// The flowdump app.
-#[derive(Debug)]
-pub struct FlowDump;
+    /// Where records go.
+    #[core_state(merge = merge)]
+    #[derive(Debug, Default)]
+    pub struct Core {
+        /// Print each record as a JSON line on [`Core::out`] as it is produced.
+        pub stream: bool,
+        /// Records kept when not streaming (tests, the text format).
+        pub records: Vec<ConnRecord>,
+        /// Where streamed records go.
+        pub out: Out,
+    }
 
-impl App for FlowDump {
-    type Flow = Flow;
-    type Core = Core;
-    const NAME: &'static str = "flowdump";
-    const HANDLERS: &'static [HandlerInfo] = &[
-        HandlerInfo {
-            name: "read_client_stream",
-            event: "ON_CONN_NEW_DATA",
-            hook: Hook::Rcv,
-            per_flow: false,
-        },
-        HandlerInfo {
-            name: "emit_record",
-            event: "ON_CONN_END",
-            hook: Hook::Rcv,
-            per_flow: false,
-        },
-    ];
-    const SUBSCRIPTIONS: Subscriptions = Subscriptions::NONE
-        .with(Event::ConnNewData, Hook::Rcv)
-        .with(Event::ConnEnd, Hook::Rcv);
+    fn merge(core: &mut Core, other: Core) {
+        core.records.extend(other.records);
+        core.out.merge(other.out);
+    }
 
-    fn conn_new_data_rcv(cx: &mut Cx<'_, Flow, Core>) {
-        if cx.__enter(0) {
-            read_client_stream(cx);
+    /// The requests of the library's `HttpRequest` event, in order.
+    #[on(event = mos_runtime::library::HttpRequest, hook = RCV)]
+    fn http_request(cx: &mut Cx<'_, Flow, Core>) {
+        let found: Vec<HttpRequest> = library::http_requests(cx)
+            .map(|req| HttpRequest {
+                method: String::from_utf8_lossy(req.method).into_owned(),
+                host: req
+                    .host
+                    .map(|h| String::from_utf8_lossy(h).into_owned())
+                    .unwrap_or_default(),
+                uri: String::from_utf8_lossy(req.uri).into_owned(),
+            })
+            .collect();
+        cx.flow_mut().requests.extend(found);
+    }
+
+    /// The server name of the library's `TlsClientHello` event.
+    #[on(event = mos_runtime::library::TlsClientHello, hook = RCV)]
+    fn tls_client_hello(cx: &mut Cx<'_, Flow, Core>) {
+        let sni = library::tls_client_hello(cx).and_then(|h| h.sni().map(str::to_string));
+        cx.flow_mut().sni.extend(sni);
+    }
+
+    /// Builds the record once per connection (the first `ON_CONN_END`, the client side's).
+    #[on(event = ON_CONN_END, hook = RCV)]
+    fn emit_record(cx: &mut Cx<'_, Flow, Core>) {
+        if cx.flow().emitted {
+            return;
         }
-    }
-
-    fn conn_end_rcv(cx: &mut Cx<'_, Flow, Core>) {
-        if cx.__enter(1) {
-            emit_record(cx);
-        }
-    }
-}
-
-/// Find HTTP requests and TLS ClientHellos in what the client sent.
-fn read_client_stream(cx: &mut Cx<'_, Flow, Core>) {
-    if cx.side() != Side::Server {
-        // Server→client bytes: nothing to extract; they are consumed after the dispatch.
-        return;
-    }
-    let data = cx.peek(Side::Server);
-    let mut requests = Vec::new();
-    let mut sni = None;
-    let mut proto = cx.flow().proto;
-    let mut keep = 0;
-    let mut body = cx.flow().body;
-    if proto == Proto::Unknown && !data.is_empty() {
-        proto = if http::looks_like_request_start(data) {
-            Proto::Http
-        } else if tls::looks_like_tls_handshake(data) {
-            Proto::Tls
-        } else {
-            Proto::Other
+        let client = cx.sent_by(Side::Client);
+        let server = cx.sent_by(Side::Server);
+        cx.flow_mut().emitted = true;
+        let record = ConnRecord {
+            client: cx.client().to_string(),
+            server: cx.server().to_string(),
+            start: cx.start_time().as_secs_f64(),
+            end_reason: cx.end_reason().map_or("trace_end", |r| r.name()),
+            syn: true,
+            synack: cx.synack_seen(),
+            fin_client: client.fin,
+            fin_server: server.fin,
+            rst: client.rst || server.rst,
+            pkts_client: client.packets,
+            pkts_server: server.packets,
+            bytes_client: client.stream_bytes,
+            bytes_server: server.stream_bytes,
+            rexmit_client: client.rexmits,
+            rexmit_server: server.rexmits,
+            missed_client: client.missed_bytes,
+            missed_server: server.missed_bytes,
+            http_requests: std::mem::take(&mut cx.flow_mut().requests),
+            tls_sni: std::mem::take(&mut cx.flow_mut().sni),
         };
-    }
-    match proto {
-        Proto::Http => {
-            let mut iter = http::Requests::resume(data, cx.flow().body);
-            for req in iter.by_ref() {
-                requests.push(HttpRequest {
-                    method: String::from_utf8_lossy(req.method).into_owned(),
-                    host: req
-                        .host
-                        .map(|h| String::from_utf8_lossy(h).into_owned())
-                        .unwrap_or_default(),
-                    uri: String::from_utf8_lossy(req.uri).into_owned(),
-                });
+        let core = cx.core_mut();
+        if core.stream {
+            match serde_json::to_string(&record) {
+                Ok(line) => core.out.line(format_args!("{line}")),
+                Err(e) => core.out.line(format_args!("{{\"error\":\"{e}\"}}")),
             }
-            keep = iter.pending();
-            body = iter.state();
-            if iter.end() == Some(http::End::Invalid) || iter.end() == Some(http::End::UntilClose) {
-                proto = Proto::Other;
-            }
+        } else {
+            core.records.push(record);
         }
-        Proto::Tls => match tls::parse_client_hello(data) {
-            http::Parse::Complete(hello) => {
-                sni = hello.sni().map(str::to_string);
-                proto = Proto::Other;
-            }
-            http::Parse::Partial => keep = data.len(),
-            http::Parse::Invalid => proto = Proto::Other,
-        },
-        Proto::Unknown | Proto::Other => {}
     }
-    cx.keep_unread(Side::Server, keep);
-    let flow = cx.flow_mut();
-    flow.proto = proto;
-    flow.body = body;
-    flow.requests.extend(requests);
-    flow.sni.extend(sni);
 }
 
-/// Build the record once per connection (the first `ON_CONN_END`, the client side's).
-fn emit_record(cx: &mut Cx<'_, Flow, Core>) {
-    if cx.flow().emitted {
-        return;
-    }
-    let client = cx.sent_by(Side::Client);
-    let server = cx.sent_by(Side::Server);
-    let flow = cx.flow_mut();
-    flow.emitted = true;
-    let record = ConnRecord {
-        client: cx.client().to_string(),
-        server: cx.server().to_string(),
-        start: cx.start_time().as_secs_f64(),
-        end_reason: cx.end_reason().map_or("trace_end", |r| r.name()),
-        syn: true,
-        synack: cx.synack_seen(),
-        fin_client: client.fin,
-        fin_server: server.fin,
-        rst: client.rst || server.rst,
-        pkts_client: client.packets,
-        pkts_server: server.packets,
-        bytes_client: client.stream_bytes,
-        bytes_server: server.stream_bytes,
-        rexmit_client: client.rexmits,
-        rexmit_server: server.rexmits,
-        missed_client: client.missed_bytes,
-        missed_server: server.missed_bytes,
-        http_requests: std::mem::take(&mut cx.flow_mut().requests),
-        tls_sni: std::mem::take(&mut cx.flow_mut().sni),
-    };
-    let core = cx.core_mut();
-    if core.stream {
-        let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer(&mut out, &record);
-        let _ = out.write_all(b"\n");
-    } else {
-        core.records.push(record);
-    }
-}
+pub use flowdump::{App as FlowDump, Core, Flow};
 
 /// The summary line.
 pub fn summary_line(report: &Report) -> String {
@@ -232,4 +158,55 @@ pub fn summary_line(report: &Report) -> String {
         }
     })
     .to_string()
+}
+
+/// `--help` text.
+pub const USAGE: &str = "\
+flowdump — per-connection summary of a capture (the mos conformance tool)
+
+usage: flowdump [--json] [--quiet] [--cores N] [TRACE]
+
+  --json      one JSON object per connection, then a summary line (SPEC §5 fields)
+  --quiet     print only the final report (with --json: only the summary line)
+  --cores N   worker threads (default 1)
+  TRACE       pcap or pcapng file (default: the sample trace shipped in examples/data)";
+
+/// Runs the example: `args` without the program name.
+pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
+    let json = run::take_flag(&mut args, "--json");
+    let args = run::common(args, USAGE)?;
+    let core = Core {
+        stream: json && !args.quiet,
+        records: Vec::new(),
+        out: std::mem::take(out),
+    };
+    let (report, core) = run::builder(&args)?.build()?.run_init::<FlowDump>(core)?;
+    if json {
+        outln!(core.out, "{}", summary_line(&report));
+    } else {
+        if !args.quiet {
+            for r in &core.records {
+                outln!(
+                    core.out,
+                    "{} -> {}  {:<9} pkts {}/{}  bytes {}/{}  rexmit {}/{}  missed {}/{}  http {}  sni {}",
+                    r.client,
+                    r.server,
+                    r.end_reason,
+                    r.pkts_client,
+                    r.pkts_server,
+                    r.bytes_client,
+                    r.bytes_server,
+                    r.rexmit_client,
+                    r.rexmit_server,
+                    r.missed_client,
+                    r.missed_server,
+                    r.http_requests.len(),
+                    r.tls_sni.join(","),
+                );
+            }
+        }
+        run::finish(&core.out, &report);
+    }
+    *out = core.out;
+    Ok(())
 }

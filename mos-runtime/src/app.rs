@@ -147,6 +147,14 @@ pub trait App: Sized + 'static {
         true
     }
 
+    /// The handler bits a new flow starts with, decided on its SYN. Several apps on one
+    /// runtime enable each app's handlers only when that app's scope matches.
+    #[inline(always)]
+    fn initial_enabled(syn: &Packet<'_>) -> HandlerSet {
+        let _ = syn;
+        Self::INITIAL_ENABLED
+    }
+
     /// `ON_PKT_IN` at `SND`.
     #[inline(always)]
     fn pkt_in_snd(cx: &mut Cx<'_, Self::Flow, Self::Core>) {

@@ -33,6 +33,16 @@ pub struct Config {
     pub timer_tick: Duration,
     /// Whether reassembly is on for new connections.
     pub buffering: bool,
+    /// A side whose received bytes have all been read (nothing unread, kept, out of order or
+    /// pending behind a gap) gives its reassembly buffer back to the pool after its
+    /// `ON_CONN_NEW_DATA`, and takes one again with its next payload. So only sides with
+    /// bytes to hold occupy buffers, and the few buffers in use are reused while their pages
+    /// are warm: resident memory follows the data in flight, not the connections open. The
+    /// price: bytes already read are no longer held, so a later retransmission of them is not
+    /// compared with them (no `OverlapConflict` for it; it is still an `ON_REXMIT`), and
+    /// `peek_at` cannot return them. Off: a side keeps its buffer, and the bytes it read, until
+    /// its connection ends or the buffer must make room.
+    pub release_drained: bool,
     /// Progress bar on stderr (only drawn when stderr is a terminal).
     pub progress: bool,
 }
@@ -51,6 +61,7 @@ impl Default for Config {
             verify_checksums: false,
             timer_tick: Duration::from_millis(1),
             buffering: true,
+            release_drained: true,
             progress: true,
         }
     }

@@ -78,6 +78,7 @@ pub mod prelude {
     pub use crate::event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
     pub use crate::tcp::TcpState;
     pub use crate::time::Timestamp;
+    pub use crate::ude::{ChildEvent, Raise};
     pub use crate::wire::{Packet, PacketMut};
 
     /// `ON_PKT_IN`: every packet of a tracked flow; at `NULL`, every packet without one.

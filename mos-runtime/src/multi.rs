@@ -15,8 +15,10 @@
 //! client→server, `A` then `B` at every hook; server→client, `B` then `A`. Flow-less events
 //! (`ON_ORPHAN`, `NULL`-hook errors) go to `A` then `B`.
 //!
-//! Scope: a connection is tracked when it is in scope of either app, and then both apps see it
-//! (the pair's `in_scope` is the `or` of the two).
+//! Scope: a connection is tracked when it is in scope of either app (the pair's `in_scope` is
+//! the `or` of the two), and each app's handlers start enabled on it only when the connection
+//! is in that app's own scope (`initial_enabled`), so an app never sees a flow outside its
+//! scope.
 
 use crate::app::{App, CoreState, HandlerInfo, HandlerSet, MAX_HANDLERS, Subscriptions};
 use crate::cx::{Cx, FilterCx, FlowEnv, PacketCx, PacketEnv, PacketSlot};
@@ -230,6 +232,21 @@ impl<A: App, B: App> App for (A, B) {
     #[inline(always)]
     fn in_scope(syn: &Packet<'_>) -> bool {
         A::in_scope(syn) || B::in_scope(syn)
+    }
+
+    fn initial_enabled(syn: &Packet<'_>) -> HandlerSet {
+        let n = A::HANDLERS.len();
+        let a = if A::in_scope(syn) {
+            low_bits(A::initial_enabled(syn), n)
+        } else {
+            0
+        };
+        let b = if B::in_scope(syn) {
+            B::initial_enabled(syn).checked_shl(n as u32).unwrap_or(0)
+        } else {
+            0
+        };
+        a | b
     }
 
     flow_entry!(pkt_in_snd);

@@ -78,6 +78,8 @@ enum Source {
     File(PathBuf),
     Memory(Vec<u8>),
     Shared(Arc<Vec<u8>>),
+    #[cfg(feature = "dpdk")]
+    Dpdk(crate::io::dpdk::DpdkConfig),
 }
 
 /// Builds a [`Runtime`].
@@ -117,6 +119,16 @@ impl RuntimeBuilder {
     /// copying it (benchmarks), and with `cores(n)` the workers read frames where they are.
     pub fn pcap_shared(mut self, bytes: Arc<Vec<u8>>) -> Self {
         self.source = Some(Source::Shared(bytes));
+        self
+    }
+
+    /// Receive from DPDK ports (feature `dpdk`; see [`crate::io::dpdk`]). Inline forwarding on
+    /// DPDK is [`DpdkConfig::forward`](crate::io::dpdk::DpdkConfig::forward), not
+    /// [`RuntimeBuilder::inline`]; `cores(n)` sets the worker count when the configuration
+    /// leaves it at 0.
+    #[cfg(feature = "dpdk")]
+    pub fn dpdk(mut self, cfg: crate::io::dpdk::DpdkConfig) -> Self {
+        self.source = Some(Source::Dpdk(cfg));
         self
     }
 
@@ -183,6 +195,13 @@ impl RuntimeBuilder {
     /// Reassembly on or off for new connections.
     pub fn buffering(mut self, on: bool) -> Self {
         self.cfg.buffering = on;
+        self
+    }
+
+    /// Give a side's reassembly buffer back to the pool whenever everything it received has
+    /// been read (default on; see [`Config::release_drained`] for what that trades).
+    pub fn release_drained(mut self, on: bool) -> Self {
+        self.cfg.release_drained = on;
         self
     }
 
@@ -298,7 +317,9 @@ impl Runtime {
                     (PcapReader::from_shared(Arc::clone(&bytes))?, Some(bytes))
                 }
                 #[cfg(feature = "dpdk")]
-                Source::Dpdk(dpdk) => return crate::io::dpdk::run::<A>(cfg, dpdk, core),
+                Source::Dpdk(dpdk) => {
+                    return crate::io::dpdk::run::<A>(cfg, dpdk.with_cores(cores), core);
+                }
             };
             return multicore::run::<A>(cfg, reader, shared, cores, core);
         }
@@ -307,7 +328,9 @@ impl Runtime {
             Source::Memory(bytes) => PcapReader::from_bytes(bytes)?,
             Source::Shared(bytes) => PcapReader::from_shared(bytes)?,
             #[cfg(feature = "dpdk")]
-            Source::Dpdk(dpdk) => return crate::io::dpdk::run::<A>(cfg, dpdk, core),
+            Source::Dpdk(dpdk) => {
+                return crate::io::dpdk::run::<A>(cfg, dpdk.with_cores(cores), core);
+            }
         };
         run_offline::<A>(cfg, reader, sink, core)
     }

@@ -474,3 +474,40 @@ fn scope_is_evaluated_on_the_syn() {
         3
     );
 }
+
+#[mos_runtime::app(scope = "tcp dst port 8080")]
+mod alt_port {
+    use mos_runtime::prelude::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    #[on(event = ON_CONN_START, hook = SND)]
+    fn started_8080(_cx: &mut Cx<'_, Flow>) {}
+}
+
+#[test]
+fn each_app_of_a_pair_sees_only_flows_in_its_own_scope() {
+    let mut s = Script::new();
+    for (client, server) in [
+        ("10.0.0.1:40000", "10.0.0.2:80"),   // the first app's scope
+        ("10.0.0.1:40001", "10.0.0.2:8080"), // the second app's scope
+        ("10.0.0.1:40002", "10.0.0.2:22"),   // neither
+    ] {
+        let c = s.tcp(client, server);
+        s.handshake(c).close(c);
+    }
+    let (report, ((), ())) = replay::<(scoped::App, alt_port::App)>(s.to_pcap());
+    assert_eq!(report.connections, 2, "tracked when in either scope");
+    assert_eq!(
+        handler_calls(&report, "started"),
+        1,
+        "the port-80 app sees only its flow"
+    );
+    assert_eq!(
+        handler_calls(&report, "started_8080"),
+        1,
+        "the port-8080 app sees only its flow"
+    );
+}

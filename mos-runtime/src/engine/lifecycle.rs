@@ -11,9 +11,23 @@ use crate::cx::{PacketSlot, TimerEntry, TimerKind};
 use crate::event::{Dir, EndReason, Event, Hook, Side};
 use crate::flow::FlowId;
 use crate::flow::key::FlowKey;
+use crate::stream::{BufferPool, StreamBuf};
 use crate::tcp::TcpState;
 use crate::time::Timestamp;
 use crate::wire::PacketMeta;
+
+/// Gives a side's buffer back to the pool when it holds nothing that is still to be read:
+/// no unread byte, no out-of-order fragment, no pending gap (`Config::release_drained`).
+#[inline]
+pub(crate) fn release_if_drained(stream: &mut StreamBuf, pool: &mut BufferPool) {
+    if stream.has_region()
+        && stream.unread_len() == 0
+        && stream.fragments().next().is_none()
+        && stream.gaps().next().is_none()
+    {
+        stream.release(pool);
+    }
+}
 
 impl<A: App> Worker<A> {
     /// Track a new connection for the SYN in `meta`. When the table is full, the least
@@ -24,6 +38,7 @@ impl<A: App> Worker<A> {
         key: FlowKey,
         src_is_lower: bool,
         meta: &PacketMeta,
+        frame: &[u8],
     ) -> Option<FlowId> {
         let (Some(ip), Some((sport, dport))) = (meta.ip, meta.ports()) else {
             return None;
@@ -50,7 +65,7 @@ impl<A: App> Worker<A> {
             *flow = A::Flow::default();
         }
         if let Some(bits) = self.enabled.get_mut(idx) {
-            *bits = A::INITIAL_ENABLED;
+            *bits = A::initial_enabled(&crate::wire::Packet::new(meta, frame));
         }
         self.counters.connections += 1;
         self.counters.peak_flows = self.counters.peak_flows.max(self.table.len() as u64);
@@ -136,6 +151,9 @@ impl<A: App> Worker<A> {
                 let unread = state.stream.unread_len();
                 let keep = (state.keep_unread.replace(0) as usize).min(unread);
                 state.stream.consume(unread - keep);
+                if self.cfg.release_drained {
+                    release_if_drained(&mut state.stream, &mut self.pool);
+                }
             }
         }
     }

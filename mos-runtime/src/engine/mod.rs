@@ -153,8 +153,8 @@ impl<A: App> Worker<A> {
         let n = cfg.max_flows;
         let cap = |e: String| BuildError::Capacity(e);
         let table = FlowTable::<Conn>::memory_bytes(n).map_err(|e| cap(e.to_string()))?;
-        let timers = TimerWheel::<TimerEntry>::memory_bytes(n * 2 + 16)
-            .map_err(|e| cap(e.to_string()))?;
+        let timers =
+            TimerWheel::<TimerEntry>::memory_bytes(n * 2 + 16).map_err(|e| cap(e.to_string()))?;
         let app = n * (std::mem::size_of::<A::Flow>() + std::mem::size_of::<HandlerSet>());
         let flows_total = table + timers + app;
         Ok(MemoryBudget {

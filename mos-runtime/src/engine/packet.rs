@@ -184,7 +184,7 @@ impl<A: App> Worker<A> {
                 if !A::in_scope(&wire::Packet::new(meta, buf.bytes())) {
                     return self.orphan(OrphanReason::OutOfScope, meta, buf, drop);
                 }
-                match self.create_flow(key, !swapped, meta) {
+                match self.create_flow(key, !swapped, meta, buf.bytes()) {
                     Some(id) => id,
                     None => {
                         let slot = buf.slot(meta);
@@ -304,6 +304,9 @@ impl<A: App> Worker<A> {
                 let side = conn.side_mut(receiver);
                 side.stream.consume_all();
                 side.new_data_pending = false;
+                if self.cfg.release_drained {
+                    super::lifecycle::release_if_drained(&mut side.stream, &mut self.pool);
+                }
             }
         }
         self.after_segment(id, &seg);

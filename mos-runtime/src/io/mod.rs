@@ -20,7 +20,8 @@
 //! decoded from their fixed fields here (pcap-parser's block parsers collect the block options in
 //! a `Vec`, an allocation per frame), as are `if_tsresol` and `if_tsoffset` (its resolution
 //! helper rejects power-of-two resolutions and reads the offset little-endian in big-endian
-//! sections).
+//! sections). Classic pcap record headers (four fixed fields) are read in place too: that is
+//! once per frame, where a parser combinator costs more than the frame's other work.
 //!
 //! Memory: [`PcapReader::open`] allocates one 1 MiB buffer and never grows it. That is the
 //! largest record the reader accepts ([`MAX_RECORD_LEN`]); libpcap's largest snap length is
@@ -46,6 +47,8 @@
 //!
 //! Writes classic pcap (the format every tool reads) through a buffered writer; see its docs.
 
+#[cfg(feature = "dpdk")]
+pub mod dpdk;
 mod pcap;
 mod sink;
 #[cfg(test)]

@@ -11,10 +11,7 @@ use pcap_parser::pcapng::{
     OptionCode, parse_interfacedescriptionblock_be, parse_interfacedescriptionblock_le,
     parse_sectionheaderblock,
 };
-use pcap_parser::{
-    BOM_MAGIC, EPB_MAGIC, IDB_MAGIC, SHB_MAGIC, SPB_MAGIC, parse_pcap_frame, parse_pcap_frame_be,
-    parse_pcap_frame_modified, parse_pcap_header,
-};
+use pcap_parser::{BOM_MAGIC, EPB_MAGIC, IDB_MAGIC, SHB_MAGIC, SPB_MAGIC, parse_pcap_header};
 
 use crate::time::Timestamp;
 use crate::wire::LinkType;
@@ -808,18 +805,20 @@ fn legacy_record(
     if !input.fill(record_len)? {
         return Err(Fault::Truncated);
     }
+    // The record header's four leading fields (the same in the modified format, whose extra
+    // fields are skipped) are read in place: this runs once per frame, and the fill above
+    // has checked that the header and the data are all here.
     let bytes = input.available();
-    let parsed = match (modified, order) {
-        (true, _) => parse_pcap_frame_modified(bytes),
-        (false, Order::Little) => parse_pcap_frame(bytes),
-        (false, Order::Big) => parse_pcap_frame_be(bytes),
-    };
-    let Ok((_, block)) = parsed else {
+    let (Some(ts_sec), Some(ts_frac), Some(origlen)) = (
+        order.u32(bytes, 0),
+        order.u32(bytes, 4),
+        order.u32(bytes, 12),
+    ) else {
         return Err(Fault::Malformed("unreadable pcap record header"));
     };
-    let frac = u64::from(block.ts_usec) * if nanos { 1 } else { 1000 };
+    let frac = u64::from(ts_frac) * if nanos { 1 } else { 1000 };
     let ts = Timestamp(
-        u64::from(block.ts_sec)
+        u64::from(ts_sec)
             .saturating_mul(1_000_000_000)
             .saturating_add(frac),
     );
@@ -828,7 +827,8 @@ fn legacy_record(
         data_len: caplen,
         record_len,
         ts,
-        wire_len: block.origlen.max(block.caplen),
+        // `caplen` fits in u32: it was read from one, and `record_len` is capped above.
+        wire_len: origlen.max(caplen as u32),
         link,
     }))
 }

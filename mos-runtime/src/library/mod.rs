@@ -83,8 +83,8 @@ pub mod http;
 pub mod tls;
 
 pub use dns::{
-    DNS_PORT, DnsTcpQueries, DnsTcpQuery, dns_query, dns_query_in, dns_tcp_queries,
-    is_dns_query, is_dns_tcp_query,
+    DNS_PORT, DnsTcpQueries, DnsTcpQuery, dns_query, dns_query_in, dns_tcp_queries, is_dns_query,
+    is_dns_tcp_query,
 };
 pub use http::{
     HttpRequest, HttpRequests, HttpResponse, HttpResponses, MAX_HELD_MESSAGE, http_requests,

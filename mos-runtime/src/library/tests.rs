@@ -156,7 +156,10 @@ fn dns_over_tcp_split_and_malformed() {
         (n, it.keep())
     };
     assert_eq!(names(&stream).0, ["www.example.com", "www.example.com"]);
-    assert_eq!(names(&stream[..one + 5]), (vec!["www.example.com".into()], 5));
+    assert_eq!(
+        names(&stream[..one + 5]),
+        (vec!["www.example.com".into()], 5)
+    );
     assert_eq!(names(&stream[..1]), (vec![], 1));
     // A length prefix followed by a message that is not DNS: nothing, nothing kept.
     assert_eq!(names(b"\x00\x04\xff\xff\xff\xff"), (vec![], 0));
@@ -290,10 +293,22 @@ fn split_requests_responses_and_hello_over_one_byte_segments() {
         t.handshake(web);
         t.set_mss(web, Client, 1);
         t.send(web, Client, POST);
-        t.send(web, Client, b"GET /search?q=mos HTTP/1.1\r\nHost: s\r\n\r\n");
+        t.send(
+            web,
+            Client,
+            b"GET /search?q=mos HTTP/1.1\r\nHost: s\r\n\r\n",
+        );
         t.set_mss(web, Server, 3);
-        t.send(web, Server, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-        t.send(web, Server, b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+        t.send(
+            web,
+            Server,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        );
+        t.send(
+            web,
+            Server,
+            b"HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n",
+        );
         t.close(web);
         let tls = t.tcp("10.0.0.1:40001", "10.0.0.3:443");
         t.handshake(tls);
@@ -348,7 +363,11 @@ fn public_trace(name: &str) -> Option<PathBuf> {
         return Some(path);
     }
     let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-    assert!(!ci, "{} missing; CI=true requires the public traces", path.display());
+    assert!(
+        !ci,
+        "{} missing; CI=true requires the public traces",
+        path.display()
+    );
     eprintln!("skipped: {} not found (set MOS_TRACES)", path.display());
     None
 }
@@ -380,12 +399,20 @@ fn public_http_pipelined() {
 
 #[test]
 fn public_http_get_in_vlan_and_qinq() {
-    for trace in ["zeek-http-get.pcap", "zeek-http-vlan.pcap", "zeek-http-qinq.pcap"] {
+    for trace in [
+        "zeek-http-get.pcap",
+        "zeek-http-vlan.pcap",
+        "zeek-http-qinq.pcap",
+    ] {
         let Some(seen) = run_trace(trace) else {
             return;
         };
         assert_eq!(seen.requests.len(), 1, "{trace}");
-        assert!(seen.requests[0].starts_with("GET "), "{trace}: {:?}", seen.requests);
+        assert!(
+            seen.requests[0].starts_with("GET "),
+            "{trace}: {:?}",
+            seen.requests
+        );
         assert_eq!(seen.statuses.len(), 1, "{trace}");
     }
 }

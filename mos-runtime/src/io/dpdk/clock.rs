@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use dpdk_sys as sys;
 
-use super::config::Clock;
 use super::DpdkError;
+use super::config::Clock;
 use crate::time::Timestamp;
 
 unsafe extern "C" {
@@ -68,9 +68,12 @@ impl RunClock {
                 let (mut offset, mut flag): (c_int, u64) = (-1, 0);
                 // SAFETY: valid out-pointers; registering an existing field only looks it up.
                 let rc = unsafe { rte_mbuf_dyn_rx_timestamp_register(&mut offset, &mut flag) };
-                let offset = usize::try_from(offset).ok().filter(|_| rc == 0).ok_or_else(|| {
-                    DpdkError::from_rte_errno("rte_mbuf_dyn_rx_timestamp_register")
-                })?;
+                let offset = usize::try_from(offset)
+                    .ok()
+                    .filter(|_| rc == 0)
+                    .ok_or_else(|| {
+                        DpdkError::from_rte_errno("rte_mbuf_dyn_rx_timestamp_register")
+                    })?;
                 if offset + 8 > size_of::<sys::rte_mbuf>() {
                     return Err(DpdkError::msg(format!(
                         "rx timestamp field at offset {offset} lies outside the mbuf"
@@ -101,7 +104,10 @@ impl RunClock {
     pub(crate) fn now(&self) -> Timestamp {
         // SAFETY: reading the TSC has no preconditions.
         let tsc = unsafe { sys::mos_rte_rdtsc() };
-        Timestamp(self.wall0.saturating_add(tsc_to_nanos(tsc.wrapping_sub(self.tsc0), self.hz)))
+        Timestamp(
+            self.wall0
+                .saturating_add(tsc_to_nanos(tsc.wrapping_sub(self.tsc0), self.hz)),
+        )
     }
 
     /// The time of mbuf `m` received on `port`; `burst_time` is the TSC time of its burst.

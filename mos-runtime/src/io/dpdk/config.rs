@@ -161,8 +161,9 @@ pub struct DpdkConfig {
     pub workers: usize,
     /// How packets are spread over the workers.
     pub fanout: Fanout,
-    /// Rx queues per port; 0: one per worker with RSS, otherwise as many as the port has, up
-    /// to one per worker (a `net_pcap` port has one per `rx_pcap`).
+    /// Rx queues per port; 0: one per worker with RSS; otherwise as many as the port has, up
+    /// to one per worker, except `net_pcap` ports, whose queues are their inputs (one per
+    /// `rx_pcap`/`rx_iface`) and are all polled.
     pub rx_queues: u16,
     /// Mbufs in the run's pool; 0: enough for every descriptor, ring and burst of the run.
     pub mempool_size: u32,
@@ -220,6 +221,15 @@ impl DpdkConfig {
         })
     }
 
+    /// `self` with `cores` workers if it leaves the count to the EAL (0) and `cores > 1`: how
+    /// `RuntimeBuilder::cores(n)` reaches a DPDK run.
+    pub fn with_cores(mut self, cores: usize) -> DpdkConfig {
+        if self.workers == 0 && cores > 1 {
+            self.workers = cores;
+        }
+        self
+    }
+
     /// Check every value that does not need the EAL.
     pub fn validate(&self) -> Result<(), DpdkError> {
         if self.burst == 0 || self.burst > MAX_BURST {
@@ -235,10 +245,14 @@ impl DpdkConfig {
             )));
         }
         if self.rx_descriptors == 0 || self.tx_descriptors == 0 {
-            return Err(DpdkError::msg("rx_descriptors and tx_descriptors must be > 0"));
+            return Err(DpdkError::msg(
+                "rx_descriptors and tx_descriptors must be > 0",
+            ));
         }
         if let Clock::MbufTimestamp { nanos_per_unit: 0 } = self.clock {
-            return Err(DpdkError::msg("Clock::MbufTimestamp needs nanos_per_unit > 0"));
+            return Err(DpdkError::msg(
+                "Clock::MbufTimestamp needs nanos_per_unit > 0",
+            ));
         }
         if let Some(idle) = self.stop_when_idle {
             if idle.empty_polls == 0 {

@@ -69,9 +69,10 @@ fn init_now(args: &[String]) -> Result<EalInfo, DpdkError> {
     let mut owned = Vec::with_capacity(args.len() + 1);
     owned.push(CString::new("mos").map_err(|e| DpdkError::msg(e.to_string()))?);
     for arg in args {
-        owned.push(CString::new(arg.as_str()).map_err(|_| {
-            DpdkError::msg(format!("EAL flag {arg:?} contains a NUL byte"))
-        })?);
+        owned.push(
+            CString::new(arg.as_str())
+                .map_err(|_| DpdkError::msg(format!("EAL flag {arg:?} contains a NUL byte")))?,
+        );
     }
     // EAL keeps pointers into argv (getopt permutes it, and some flags are referenced later),
     // so the strings and the array live for the rest of the process: leaked on purpose, once.

@@ -4,8 +4,7 @@
 //! `net_ring`, or fewer queues than workers). Whoever polls an rx queue classifies each packet
 //! by its canonical 5-tuple — the same [`FlowKey`] the flow table uses, so both directions
 //! agree — keeps its own, and enqueues the others onto the owner's ring (multi-producer,
-//! single-consumer). Packets without ports (non-IP, fragments, malformed) stay with the worker
-//! that received them: none of them belongs to a connection.
+//! single-consumer).
 
 use std::ffi::CString;
 use std::ptr::{self, NonNull};
@@ -18,16 +17,23 @@ use crate::flow::key::FlowKey;
 use crate::time::Timestamp;
 use crate::wire::{self, LinkType};
 
-/// The worker (in `0..workers`) that owns the connection of an Ethernet frame, or `None` when
-/// the frame has no transport ports.
+/// The worker (in `0..workers`) that owns the connection of an Ethernet frame, or `None` for
+/// a frame that is not IP or does not parse.
+///
+/// IP packets without ports (fragments, ICMP, other protocols) go by their address pair, so
+/// every fragment of a datagram meets on one worker (a first fragment's ports are ignored for
+/// that reason). The offline `cores(n)` reader places packets the same way, except that it
+/// sends non-IP frames to worker 0; here they stay where they were received, saving a ring hop
+/// (no flow state depends on them).
 pub(crate) fn owner_of(frame: &[u8], workers: usize) -> Option<usize> {
     let wire_len = u32::try_from(frame.len()).unwrap_or(u32::MAX);
     let meta = wire::parse(LinkType::Ethernet, frame, Timestamp::ZERO, wire_len, false).ok()?;
     let ip = meta.ip?;
-    if ip.fragment {
-        return None;
-    }
-    let (sport, dport) = meta.ports()?;
+    let (sport, dport) = if ip.fragment {
+        (0, 0)
+    } else {
+        meta.ports().unwrap_or((0, 0))
+    };
     let (key, _) = FlowKey::new(ip.src, sport, ip.dst, dport, ip.proto);
     Some(key.shard(workers))
 }
@@ -51,7 +57,12 @@ impl Ring {
         // SAFETY: the EAL is running; DPDK copies the name.
         let ring = unsafe {
             sys::mos_rte_set_errno(0);
-            sys::rte_ring_create(c_name.as_ptr(), slots, sys::SOCKET_ID_ANY, sys::RING_F_SC_DEQ)
+            sys::rte_ring_create(
+                c_name.as_ptr(),
+                slots,
+                sys::SOCKET_ID_ANY,
+                sys::RING_F_SC_DEQ,
+            )
         };
         NonNull::new(ring)
             .map(Ring)

@@ -94,8 +94,14 @@ impl Mempool {
         unsafe { (*self.as_ptr()).size }
     }
 
-    pub(crate) fn as_ptr(&self) -> *mut sys::rte_mempool {
+    /// The DPDK pool, for code that drives DPDK directly next to a run (tests and benchmarks
+    /// that put packets into a port before the run reads them). Valid while `self` lives.
+    pub fn as_raw(&self) -> *mut sys::rte_mempool {
         self.inner.0.as_ptr()
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut sys::rte_mempool {
+        self.as_raw()
     }
 }
 

@@ -48,13 +48,17 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// The plan for `workers` workers over ports with capabilities `caps`.
-    pub(crate) fn new(cfg: &DpdkConfig, workers: usize, caps: &[PortCaps]) -> Result<Plan, DpdkError> {
+    pub(crate) fn new(
+        cfg: &DpdkConfig,
+        workers: usize,
+        caps: &[PortCaps],
+    ) -> Result<Plan, DpdkError> {
         let nports = caps.len();
         if workers == 0 {
             return Err(DpdkError::msg("a run needs at least one worker"));
         }
-        let wq = u16::try_from(workers)
-            .map_err(|_| DpdkError::msg(format!("{workers} workers")))?;
+        let wq =
+            u16::try_from(workers).map_err(|_| DpdkError::msg(format!("{workers} workers")))?;
         let mut route = vec![None; nports];
         for &(from, to) in &cfg.forward {
             if from >= nports || to >= nports {
@@ -69,7 +73,10 @@ impl Plan {
             Spread::Single
         } else {
             let rss_ok = caps.iter().filter(|c| polled(c)).all(|c| c.rss_for(wq));
-            let symmetric = caps.iter().filter(|c| polled(c)).all(PortCaps::symmetric_key);
+            let symmetric = caps
+                .iter()
+                .filter(|c| polled(c))
+                .all(PortCaps::symmetric_key);
             match cfg.fanout {
                 Fanout::Software => Spread::Software,
                 Fanout::Rss if rss_ok => Spread::Rss,
@@ -97,6 +104,9 @@ impl Plan {
                     )));
                 }
                 cfg.rx_queues
+            } else if c.driver == "net_pcap" {
+                // Each rx queue of a pcap port is one of its input files or interfaces.
+                c.max_rx_queues
             } else {
                 c.max_rx_queues.min(wq)
             };

@@ -11,9 +11,9 @@ use std::ptr;
 
 use dpdk_sys as sys;
 
+use super::DpdkError;
 use super::config::PortSpec;
 use super::mempool::Mempool;
-use super::DpdkError;
 
 /// The symmetric Toeplitz key: `0x6d5a` repeated. With it the RSS hash of (src, dst, sport,
 /// dport) equals that of (dst, src, dport, sport), so both directions of a connection land in
@@ -57,8 +57,9 @@ impl Owner {
         let mut next = 0u16;
         loop {
             // SAFETY: plain query of the ethdev table.
-            let found =
-                unsafe { sys::rte_eth_find_next_owned_by(next, u64::from(sys::RTE_ETH_DEV_NO_OWNER)) };
+            let found = unsafe {
+                sys::rte_eth_find_next_owned_by(next, u64::from(sys::RTE_ETH_DEV_NO_OWNER))
+            };
             let Ok(port) = u16::try_from(found) else {
                 break;
             };
@@ -146,6 +147,10 @@ pub(crate) struct Port<'o> {
     hotplugged: Option<CString>,
     owner: &'o Owner,
     started: bool,
+    /// The pool the rx queues take mbufs from, kept until the port is stopped (stopping hands
+    /// the mbufs in the driver's rx ring back to it).
+    pool: Option<Mempool>,
+    rx_queues: u16,
 }
 
 impl<'o> Port<'o> {
@@ -161,7 +166,10 @@ impl<'o> Port<'o> {
                 // SAFETY: both are valid C strings; DPDK copies them.
                 let rc = unsafe { sys::rte_vdev_init(c_name.as_ptr(), c_args.as_ptr()) };
                 if rc != 0 {
-                    return Err(DpdkError::with_errno(format!("rte_vdev_init({vdev:?})"), rc));
+                    return Err(DpdkError::with_errno(
+                        format!("rte_vdev_init({vdev:?})"),
+                        rc,
+                    ));
                 }
                 match port_by_name(&c_name) {
                     Ok(id) => (id, Some(c_name)),
@@ -192,6 +200,8 @@ impl<'o> Port<'o> {
             hotplugged,
             owner,
             started: false,
+            pool: None,
+            rx_queues: 0,
         };
         // From here on Drop undoes the hot-plug; the ownership claim is released on drop too
         // (unsetting an owner that does not own the port is a harmless error).
@@ -204,6 +214,7 @@ impl<'o> Port<'o> {
     /// Configures queues (and RSS), sets them up on `pool`, starts the port.
     pub(crate) fn start(&mut self, setup: &PortSetup, pool: &Mempool) -> Result<(), DpdkError> {
         let id = self.id;
+        self.pool = Some(pool.clone());
         let what = |call: &str| format!("{call}(port {id} {:?})", self.name);
         let mut conf = sys::rte_eth_conf::default();
         conf.rxmode.offloads = setup.rx_offloads & self.caps.rx_offloads;
@@ -236,15 +247,17 @@ impl<'o> Port<'o> {
         // SAFETY: valid port and out-pointers.
         let rc = unsafe { sys::rte_eth_dev_adjust_nb_rx_tx_desc(id, &mut rxd, &mut txd) };
         if rc != 0 {
-            return Err(DpdkError::with_errno(what("rte_eth_dev_adjust_nb_rx_tx_desc"), rc));
+            return Err(DpdkError::with_errno(
+                what("rte_eth_dev_adjust_nb_rx_tx_desc"),
+                rc,
+            ));
         }
         // SAFETY: plain query; a negative answer (unknown socket) becomes SOCKET_ID_ANY.
         let socket = unsafe { sys::rte_eth_dev_socket_id(id) };
         let socket = u32::try_from(socket).unwrap_or(sys::SOCKET_ID_ANY as u32);
         for q in 0..setup.rx_queues {
             // SAFETY: the port is configured with this many rx queues; a null rxconf means the
-            // driver's defaults; the pool outlives the port's use of it (the run keeps it until
-            // the port is stopped, see `run`).
+            // driver's defaults; the port keeps a clone of the pool until it is stopped.
             let rc = unsafe {
                 sys::rte_eth_rx_queue_setup(id, q, rxd, socket, ptr::null(), pool.as_ptr())
             };
@@ -271,26 +284,23 @@ impl<'o> Port<'o> {
             return Err(DpdkError::with_errno(what("rte_eth_dev_start"), rc));
         }
         self.started = true;
+        self.rx_queues = setup.rx_queues;
         // A middlebox sees frames for any address. Virtual devices may not implement it; that
         // is no reason to fail.
         // SAFETY: the port is started.
         unsafe { sys::rte_eth_promiscuous_enable(id) };
         Ok(())
     }
-
-    /// The port's counters (`rte_eth_stats_get`).
-    pub(crate) fn stats(&self) -> Option<sys::rte_eth_stats> {
-        let mut stats = sys::rte_eth_stats::default();
-        // SAFETY: valid port, valid out-pointer.
-        (unsafe { sys::rte_eth_stats_get(self.id, &mut stats) } == 0).then_some(stats)
-    }
 }
 
 impl Drop for Port<'_> {
     fn drop(&mut self) {
+        if self.started && self.hotplugged.is_some() {
+            self.drain();
+        }
         // SAFETY: no worker uses the port any more (workers are joined before ports drop);
-        // stopping returns the mbufs the driver holds to the pool, which is still alive (the
-        // run drops its pool after its ports).
+        // stopping returns the mbufs the driver holds to the pool, which `self.pool` keeps
+        // alive until after this body.
         unsafe {
             if self.started {
                 sys::rte_eth_dev_stop(self.id);
@@ -299,6 +309,28 @@ impl Drop for Port<'_> {
             if let Some(name) = &self.hotplugged {
                 sys::rte_eth_dev_close(self.id);
                 sys::rte_vdev_uninit(name.as_ptr());
+            }
+        }
+    }
+}
+
+impl Port<'_> {
+    /// Frees what is still waiting in the rx queues of a port about to be destroyed: a software
+    /// device (`net_ring`) frees its queues' memory on close without freeing the mbufs in them.
+    /// Bounded, since some devices (`net_null`) never run dry.
+    fn drain(&mut self) {
+        const BURSTS: usize = 64;
+        let mut burst = [ptr::null_mut::<sys::rte_mbuf>(); 32];
+        for q in 0..self.rx_queues {
+            for _ in 0..BURSTS {
+                // SAFETY: the port is started and no worker polls it any more; `burst` has room
+                // for 32 pointers.
+                let n = unsafe { sys::mos_rte_eth_rx_burst(self.id, q, burst.as_mut_ptr(), 32) };
+                if n == 0 {
+                    break;
+                }
+                // SAFETY: the mbufs were just received and are referenced nowhere else.
+                unsafe { sys::rte_pktmbuf_free_bulk(burst.as_mut_ptr(), u32::from(n)) };
             }
         }
     }
@@ -335,7 +367,10 @@ fn caps(id: u16) -> Result<PortCaps, DpdkError> {
     // SAFETY: valid port and out-pointer.
     let rc = unsafe { sys::rte_eth_dev_info_get(id, &mut info) };
     if rc != 0 {
-        return Err(DpdkError::with_errno(format!("rte_eth_dev_info_get(port {id})"), rc));
+        return Err(DpdkError::with_errno(
+            format!("rte_eth_dev_info_get(port {id})"),
+            rc,
+        ));
     }
     let driver = if info.driver_name.is_null() {
         String::new()
