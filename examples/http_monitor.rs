@@ -8,5 +8,8 @@ use mos_examples::http_monitor;
 use mos_examples::run::{Exit, Out};
 
 fn main() -> ExitCode {
-    Exit::report(http_monitor::run(std::env::args().skip(1).collect(), &mut Out::stdout()))
+    Exit::report(http_monitor::run(
+        std::env::args().skip(1).collect(),
+        &mut Out::stdout(),
+    ))
 }

@@ -8,5 +8,8 @@ use mos_examples::midstat;
 use mos_examples::run::{Exit, Out};
 
 fn main() -> ExitCode {
-    Exit::report(midstat::run(std::env::args().skip(1).collect(), &mut Out::stdout()))
+    Exit::report(midstat::run(
+        std::env::args().skip(1).collect(),
+        &mut Out::stdout(),
+    ))
 }

@@ -8,5 +8,8 @@ use mos_examples::nat;
 use mos_examples::run::{Exit, Out};
 
 fn main() -> ExitCode {
-    Exit::report(nat::run(std::env::args().skip(1).collect(), &mut Out::stdout()))
+    Exit::report(nat::run(
+        std::env::args().skip(1).collect(),
+        &mut Out::stdout(),
+    ))
 }

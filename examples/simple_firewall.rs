@@ -4,9 +4,12 @@
 
 use std::process::ExitCode;
 
-use mos_examples::simple_firewall;
 use mos_examples::run::{Exit, Out};
+use mos_examples::simple_firewall;
 
 fn main() -> ExitCode {
-    Exit::report(simple_firewall::run(std::env::args().skip(1).collect(), &mut Out::stdout()))
+    Exit::report(simple_firewall::run(
+        std::env::args().skip(1).collect(),
+        &mut Out::stdout(),
+    ))
 }

@@ -4,9 +4,12 @@
 
 use std::process::ExitCode;
 
-use mos_examples::tls_sni;
 use mos_examples::run::{Exit, Out};
+use mos_examples::tls_sni;
 
 fn main() -> ExitCode {
-    Exit::report(tls_sni::run(std::env::args().skip(1).collect(), &mut Out::stdout()))
+    Exit::report(tls_sni::run(
+        std::env::args().skip(1).collect(),
+        &mut Out::stdout(),
+    ))
 }

@@ -120,3 +120,34 @@ impl App for EventLog {
         cx.core_mut().lines.push(line);
     }
 }
+
+/// `--help` text.
+pub const USAGE: &str = "\
+eventlog — every event mos raises for a capture, in order
+
+usage: eventlog [--batch N] [--quiet] [--cores N] [TRACE]
+
+  --batch N   packets per receive batch (default 32; ON_CONN_NEW_DATA is coalesced per batch)
+  --quiet     print only the final report
+  --cores N   worker threads (default 1; lines are grouped by worker)
+  TRACE       pcap or pcapng file (default: the sample trace shipped in examples/data)
+
+line format: EVENT@HOOK side direction detail";
+
+/// Runs the example: `args` without the program name.
+pub fn run(mut args: Vec<String>, out: &mut crate::run::Out) -> Result<(), crate::run::Exit> {
+    use crate::run;
+    let batch = run::take_number(&mut args, "--batch")?.unwrap_or(32);
+    let args = run::common(args, USAGE)?;
+    let (report, log) = run::builder(&args)?
+        .batch_size(batch)
+        .build()?
+        .run_with_core::<EventLog>()?;
+    if !args.quiet {
+        for line in &log.lines {
+            out.line(format_args!("{line}"));
+        }
+    }
+    run::finish(out, &report);
+    Ok(())
+}

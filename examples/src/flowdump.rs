@@ -201,7 +201,11 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
                     r.missed_client,
                     r.missed_server,
                     r.http_requests.len(),
-                    r.tls_sni.join(","),
+                    if r.tls_sni.is_empty() {
+                        "-".to_string()
+                    } else {
+                        r.tls_sni.join(",")
+                    },
                 );
             }
         }

@@ -61,6 +61,7 @@ pub mod http_monitor {
     #[derive(Default, Debug)]
     pub struct Flow {
         outstanding: u32,
+        sent_requests: bool,
     }
 
     /// Per worker: the output and the counts of the summary.
@@ -116,8 +117,10 @@ pub mod http_monitor {
                 );
             }
         }
-        let first = cx.flow().outstanding == 0 && !cx.is_enabled(handlers::log_response);
-        cx.flow_mut().outstanding += n;
+        let flow = cx.flow_mut();
+        let first = !flow.sent_requests;
+        flow.sent_requests = true;
+        flow.outstanding += n;
         let core = cx.core_mut();
         core.requests += u64::from(n);
         if first {

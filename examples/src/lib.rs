@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod eventlog;
 pub mod flowdump;
+pub mod graph;
 pub mod http_monitor;
 pub mod midstat;
 pub mod nat;

@@ -35,6 +35,9 @@ server→client): packets, payload bytes, retransmissions";
 /// Rows held by default: the runtime's default `max_flows`.
 pub const DEFAULT_ROWS: usize = 1 << 16;
 
+/// Seconds of packet time between tables by default.
+pub const DEFAULT_INTERVAL_SECS: u64 = 5;
+
 /// One live connection.
 #[derive(Clone, Copy, Debug)]
 pub struct Row {
@@ -133,7 +136,7 @@ pub mod midstat {
 
     /// Per worker: the live rows, the clock of the tables, the totals of ended connections.
     #[core_state(merge = merge)]
-    #[derive(Default, Debug)]
+    #[derive(Debug)]
     pub struct Core {
         /// Where tables go.
         pub out: Out,
@@ -161,6 +164,28 @@ pub mod midstat {
         pub peak: usize,
         /// Connections not shown because the slab was full.
         pub untracked: u64,
+    }
+
+    /// What workers other than the first start with under `--cores N` (`#[core_state]` has no
+    /// way yet to copy the first worker's options): the default interval and a full-size slab.
+    impl Default for Core {
+        fn default() -> Core {
+            Core {
+                out: Out::stdout(),
+                quiet: false,
+                interval: Duration::from_secs(super::DEFAULT_INTERVAL_SECS),
+                rows: Slab::with_capacity(super::DEFAULT_ROWS),
+                origin: None,
+                next_table: None,
+                tables: 0,
+                ended: 0,
+                pkts: [0; 2],
+                bytes: [0; 2],
+                rexmit: [0; 2],
+                peak: 0,
+                untracked: 0,
+            }
+        }
     }
 
     fn merge(core: &mut Core, other: Core) {
@@ -342,16 +367,18 @@ fn print_table(core: &mut midstat::Core, at_nanos: u64) {
 
 /// Runs the example: `args` without the program name.
 pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
-    let interval: f64 = run::take_number(&mut args, "--interval")?.unwrap_or(5.0);
+    let interval: f64 =
+        run::take_number(&mut args, "--interval")?.unwrap_or(DEFAULT_INTERVAL_SECS as f64);
     if !(interval.is_finite() && interval >= 0.0) {
-        return Err(Exit::Usage(format!("--interval: {interval} is not a duration")));
+        return Err(Exit::Usage(format!(
+            "--interval: {interval} is not a duration"
+        )));
     }
     let args = run::common(args, USAGE)?;
     let core = midstat::Core {
         out: std::mem::take(out),
         quiet: args.quiet,
         interval: Duration::from_secs_f64(interval),
-        rows: Slab::with_capacity(DEFAULT_ROWS),
         ..midstat::Core::default()
     };
     let (report, core) = run::builder(&args)?

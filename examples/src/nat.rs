@@ -295,7 +295,11 @@ mod tests {
         for p in [1000, 1001, 1002, 1003] {
             pool.give_back(p);
         }
-        assert_eq!(pool.available(), 3, "more ports than the pool holds are refused");
+        assert_eq!(
+            pool.available(),
+            3,
+            "more ports than the pool holds are refused"
+        );
         assert_eq!(pool.free.capacity(), cap);
         assert_eq!(PortPool::new(FIRST_PORT, LAST_PORT).available(), 64510);
     }

@@ -34,6 +34,7 @@ pub const MAX_STATES: usize = 8;
 pub struct StatePath {
     states: [Option<TcpState>; MAX_STATES],
     len: usize,
+    latest: Option<TcpState>,
     /// Changes not kept.
     pub more: u32,
 }
@@ -41,9 +42,10 @@ pub struct StatePath {
 impl StatePath {
     /// Appends a state (a repeat of the last one is ignored).
     pub fn push(&mut self, state: TcpState) {
-        if self.last() == Some(state) {
+        if self.latest == Some(state) {
             return;
         }
+        self.latest = Some(state);
         match self.states.get_mut(self.len) {
             Some(slot) => {
                 *slot = Some(state);
@@ -256,8 +258,14 @@ mod tests {
             p.push(TcpState::FinWait1);
             p.push(TcpState::Established);
         }
+        // 2 + 8 changes: 8 kept, 2 counted.
         assert_eq!(p.iter().count(), MAX_STATES);
         assert_eq!(p.more, 2);
-        assert!(p.to_string().ends_with("(2 more)"), "{p}");
+        assert_eq!(p.last(), Some(TcpState::Established));
+        assert!(
+            p.to_string()
+                .ends_with("FIN_WAIT_1 > ESTABLISHED > ... (2 more)"),
+            "{p}"
+        );
     }
 }

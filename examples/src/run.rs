@@ -104,7 +104,7 @@ pub fn common(args: Vec<String>, usage: &str) -> Result<CommonArgs, Exit> {
     if wants_help {
         return Err(Exit::Help(usage.to_string()));
     }
-    let parsed = cli::parse(args, usage).map_err(|msg| Exit::Usage(msg))?;
+    let parsed = cli::parse(args, usage).map_err(Exit::Usage)?;
     if let Some(flag) = parsed.rest.first() {
         return Err(Exit::Usage(format!("unknown option: {flag}\n\n{usage}")));
     }
@@ -216,16 +216,7 @@ macro_rules! outln {
 /// The run's report without its wall-clock lines (`elapsed seconds`, `Mpps`): the same for
 /// every run over the same input.
 pub fn report_text(report: &Report) -> String {
-    let mut text = String::new();
-    for line in report.to_string().lines() {
-        let name = line.trim_start();
-        if name.starts_with("elapsed seconds") || name.starts_with("Mpps") {
-            continue;
-        }
-        text.push_str(line);
-        text.push('\n');
-    }
-    text
+    format!("{}\n", report.untimed())
 }
 
 /// Prints the report (deterministic part) on `out` and its timing on stderr.
@@ -295,7 +286,9 @@ impl<const N: usize> StackStr<N> {
         match std::str::from_utf8(bytes) {
             Ok(s) => s,
             // Cut inside a character: keep the valid prefix.
-            Err(e) => std::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""),
+            Err(e) => {
+                std::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or("")
+            }
         }
     }
 }
@@ -310,11 +303,18 @@ impl<const N: usize> fmt::Write for StackStr<N> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let room = N - self.len;
         let take = s.len().min(room);
-        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..self.len + take), s.as_bytes().get(..take)) {
+        if let (Some(dst), Some(src)) = (
+            self.buf.get_mut(self.len..self.len + take),
+            s.as_bytes().get(..take),
+        ) {
             dst.copy_from_slice(src);
             self.len += take;
         }
-        if take < s.len() { Err(fmt::Error) } else { Ok(()) }
+        if take < s.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -327,19 +327,30 @@ mod tests {
         let mut args: Vec<String> = ["--out", "x.pcap", "trace.pcap", "--interval=2", "--json"]
             .map(String::from)
             .to_vec();
-        assert_eq!(take_value(&mut args, "--out").unwrap().as_deref(), Some("x.pcap"));
-        assert_eq!(take_number::<f64>(&mut args, "--interval").unwrap(), Some(2.0));
+        assert_eq!(
+            take_value(&mut args, "--out").unwrap().as_deref(),
+            Some("x.pcap")
+        );
+        assert_eq!(
+            take_number::<f64>(&mut args, "--interval").unwrap(),
+            Some(2.0)
+        );
         assert!(take_flag(&mut args, "--json"));
         assert_eq!(args, ["trace.pcap"]);
         let mut bad = vec!["--out".to_string()];
         assert!(matches!(take_value(&mut bad, "--out"), Err(Exit::Usage(_))));
         let mut nan = vec!["--cores".to_string(), "two".to_string()];
-        assert!(matches!(take_number::<usize>(&mut nan, "--cores"), Err(Exit::Usage(_))));
+        assert!(matches!(
+            take_number::<usize>(&mut nan, "--cores"),
+            Err(Exit::Usage(_))
+        ));
     }
 
     #[test]
     fn unknown_flags_and_help() {
-        assert!(matches!(common(vec!["--bogus".into()], "U"), Err(Exit::Usage(m)) if m.contains("--bogus")));
+        assert!(
+            matches!(common(vec!["--bogus".into()], "U"), Err(Exit::Usage(m)) if m.contains("--bogus"))
+        );
         assert!(matches!(common(vec!["-h".into()], "U"), Err(Exit::Help(u)) if u == "U"));
         let args = common(vec!["--quiet".into(), "t.pcap".into()], "U").unwrap();
         assert!(args.quiet);
@@ -370,8 +381,14 @@ mod tests {
             .run::<crate::flowdump::FlowDump>()
             .unwrap();
         let text = report_text(&report);
-        assert!(text.contains("packets") && text.contains("trace seconds"), "{text}");
-        assert!(!text.contains("elapsed") && !text.contains("Mpps"), "{text}");
+        assert!(
+            text.contains("packets") && text.contains("trace seconds"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("elapsed") && !text.contains("Mpps"),
+            "{text}"
+        );
         assert_eq!(text.lines().count() + 2, report.to_string().lines().count());
     }
 }

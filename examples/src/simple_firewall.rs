@@ -185,10 +185,14 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
             Some("DROP") => Action::Drop,
             _ => return Err(err("the action is ACCEPT or DROP".into())),
         };
-        let src = Net::parse(words.next().ok_or_else(|| err("missing source".into()))?)
-            .map_err(err)?;
-        let dst = Net::parse(words.next().ok_or_else(|| err("missing destination".into()))?)
-            .map_err(err)?;
+        let src =
+            Net::parse(words.next().ok_or_else(|| err("missing source".into()))?).map_err(err)?;
+        let dst = Net::parse(
+            words
+                .next()
+                .ok_or_else(|| err("missing destination".into()))?,
+        )
+        .map_err(err)?;
         let (mut sport, mut dport) = (None, None);
         for word in words {
             let (key, value) = word
@@ -225,7 +229,11 @@ pub fn first_match(rules: &[Rule], client: SocketAddr, server: SocketAddr) -> Op
 
 /// The verdict for a TCP orphan whose client is unknown (see the module docs).
 pub fn judge_orphan(rules: &[Rule], a: SocketAddr, b: SocketAddr) -> Action {
-    let action = |c, s| first_match(rules, c, s).and_then(|i| rules.get(i)).map(|r| r.action);
+    let action = |c, s| {
+        first_match(rules, c, s)
+            .and_then(|i| rules.get(i))
+            .map(|r| r.action)
+    };
     let (ab, ba) = (action(a, b), action(b, a));
     let dropped = ab == Some(Action::Drop) || ba == Some(Action::Drop);
     let accepted = ab == Some(Action::Accept) || ba == Some(Action::Accept);
@@ -453,7 +461,10 @@ pub mod simple_firewall {
         let Some((a, b)) = cx.packet().and_then(|p| {
             p.tcp()?;
             let (sp, dp) = p.ports()?;
-            Some((SocketAddr::new(p.src_ip()?, sp), SocketAddr::new(p.dst_ip()?, dp)))
+            Some((
+                SocketAddr::new(p.src_ip()?, sp),
+                SocketAddr::new(p.dst_ip()?, dp),
+            ))
         }) else {
             return;
         };
@@ -461,8 +472,7 @@ pub mod simple_firewall {
         let core = cx.core_mut();
         if core.denied.contains(&key) {
             core.dropped_orphans_denied += 1;
-        } else if core.accepted.contains(&key)
-            || judge_orphan(&core.rules, a, b) == Action::Accept
+        } else if core.accepted.contains(&key) || judge_orphan(&core.rules, a, b) == Action::Accept
         {
             return;
         } else {
@@ -481,7 +491,8 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
     let args = run::common(args, USAGE)?;
     let text = std::fs::read_to_string(&rules_path)
         .map_err(|e| Exit::Failed(format!("{}: {e}", rules_path.display())))?;
-    let rules = parse_rules(&text).map_err(|e| Exit::Failed(format!("{}: {e}", rules_path.display())))?;
+    let rules =
+        parse_rules(&text).map_err(|e| Exit::Failed(format!("{}: {e}", rules_path.display())))?;
     let core = simple_firewall::Core {
         out: std::mem::take(out),
         quiet: args.quiet,
@@ -501,7 +512,14 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
     };
     let (report, core) = builder.build()?.run_init::<simple_firewall::App>(core)?;
     let c = &core;
-    outln!(c.out, "rules ({}):", rules_path.file_name().map_or_else(|| rules_path.display().to_string(), |n| n.to_string_lossy().into_owned()));
+    outln!(
+        c.out,
+        "rules ({}):",
+        rules_path.file_name().map_or_else(
+            || rules_path.display().to_string(),
+            |n| n.to_string_lossy().into_owned()
+        )
+    );
     outln!(
         c.out,
         "  {:>3} {:<6} {:<22} {:<22} {:>5} {:>5} {:>6}",
@@ -555,7 +573,10 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
     );
     if let Some(path) = &out_path {
         if c.out.is_stdout() {
-            eprintln!("simple_firewall: forwarded packets written to {}", path.display());
+            eprintln!(
+                "simple_firewall: forwarded packets written to {}",
+                path.display()
+            );
         }
     }
     run::finish(&c.out, &report);
@@ -600,7 +621,7 @@ mod tests {
         assert!(!rules[0].matches(sa("11.1.2.3:5000"), sa("192.0.2.1:23")));
         assert!(!rules[0].matches(sa("10.1.2.3:5000"), sa("192.0.2.1:22")));
         assert!(rules[1].matches(sa("[::1]:1"), sa("[2001:db8:5::1]:2")));
-        assert!(!rules[1].matches(sa("10.0.0.1:1"), sa("[2001:db8:5::1]:2")));
+        assert!(!rules[1].matches(sa("[::1]:1"), sa("10.0.0.1:2")));
     }
 
     #[test]
@@ -615,7 +636,10 @@ mod tests {
             ("DROP 10.0.0.300 any", "not an address"),
         ] {
             let err = parse_rules(&format!("# x\n{text}")).unwrap_err();
-            assert!(err.starts_with("line 2:") && err.contains(needle), "{text}: {err}");
+            assert!(
+                err.starts_with("line 2:") && err.contains(needle),
+                "{text}: {err}"
+            );
         }
     }
 
@@ -625,8 +649,16 @@ mod tests {
         assert!(net.contains("192.0.2.77".parse().unwrap()));
         assert!(!net.contains("192.0.3.1".parse().unwrap()));
         assert!(!net.contains("::ffff:192.0.2.77".parse().unwrap()));
-        assert!(Net::parse("0.0.0.0/0").unwrap().contains("1.2.3.4".parse().unwrap()));
-        assert!(!Net::parse("0.0.0.0/0").unwrap().contains("::1".parse().unwrap()));
+        assert!(
+            Net::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("1.2.3.4".parse().unwrap())
+        );
+        assert!(
+            !Net::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("::1".parse().unwrap())
+        );
         assert!(Net::parse("any").unwrap().contains("::1".parse().unwrap()));
         assert_eq!(Net::parse("10.0.0.1").unwrap().to_string(), "10.0.0.1/32");
     }
@@ -647,7 +679,10 @@ mod tests {
         assert_eq!(judge_orphan(&rules, c2, ssh), Action::Drop);
         assert_eq!(judge_orphan(&rules, ssh, c2), Action::Drop);
         // Nothing matches: accepted.
-        assert_eq!(judge_orphan(&rules, sa("1.1.1.1:1"), sa("2.2.2.2:2")), Action::Accept);
+        assert_eq!(
+            judge_orphan(&rules, sa("1.1.1.1:1"), sa("2.2.2.2:2")),
+            Action::Accept
+        );
     }
 
     #[test]
@@ -668,7 +703,10 @@ mod tests {
             set.insert(k(p));
         }
         assert_eq!(set.len(), 2);
-        assert_eq!((set.map.capacity(), set.queue.capacity()), (map_cap, queue_cap));
+        assert_eq!(
+            (set.map.capacity(), set.queue.capacity()),
+            (map_cap, queue_cap)
+        );
         set.remove(&k(99));
         assert!(!set.contains(&k(99)) && set.contains(&k(98)));
     }

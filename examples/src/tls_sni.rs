@@ -48,8 +48,10 @@ pub mod tls_sni {
         pub quiet: bool,
         /// ClientHellos seen.
         pub hellos: u64,
-        /// Connections per server name (`-` for none); at most [`MAX_NAMES`] names.
+        /// ClientHellos per server name; at most [`MAX_NAMES`] names.
         pub names: BTreeMap<String, u64>,
+        /// ClientHellos without a server name.
+        pub no_sni: u64,
         /// Hellos whose name did not fit in `names`.
         pub other: u64,
     }
@@ -58,6 +60,7 @@ pub mod tls_sni {
         core.out.merge(other.out);
         core.hellos += other.hellos;
         core.other += other.other;
+        core.no_sni += other.no_sni;
         for (name, n) in other.names {
             *core.names.entry(name).or_default() += n;
         }
@@ -69,16 +72,21 @@ pub mod tls_sni {
             return;
         };
         let (client, server) = (cx.client(), cx.server());
-        let sni = hello.sni().unwrap_or("-");
         let core = cx.core_mut();
         core.hellos += 1;
-        if let Some(n) = core.names.get_mut(sni) {
-            *n += 1;
-        } else if core.names.len() < MAX_NAMES {
-            core.names.insert(sni.to_string(), 1);
-        } else {
-            core.other += 1;
+        match hello.sni() {
+            None => core.no_sni += 1,
+            Some(name) => {
+                if let Some(n) = core.names.get_mut(name) {
+                    *n += 1;
+                } else if core.names.len() < MAX_NAMES {
+                    core.names.insert(name.to_string(), 1);
+                } else {
+                    core.other += 1;
+                }
+            }
         }
+        let sni = hello.sni().unwrap_or("-");
         if !core.quiet {
             let version = if hello.supported_versions_has_tls13 {
                 "TLS 1.3"
@@ -113,9 +121,10 @@ pub fn run(args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
         .run_init::<tls_sni::App>(core)?;
     outln!(
         core.out,
-        "tls_sni: {} ClientHellos, {} server names",
+        "tls_sni: {} ClientHellos, {} without a server name, {} distinct server names",
         core.hellos,
-        core.names.len()
+        core.no_sni,
+        core.names.len() + usize::from(core.other > 0)
     );
     // Most frequent first, then by name.
     let mut by_count: Vec<(&String, &u64)> = core.names.iter().collect();
@@ -124,7 +133,11 @@ pub fn run(args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
         outln!(core.out, "  {n:>6}  {name}");
     }
     if core.other > 0 {
-        outln!(core.out, "  {:>6}  (other names, not counted one by one)", core.other);
+        outln!(
+            core.out,
+            "  {:>6}  (other names, not counted one by one)",
+            core.other
+        );
     }
     run::finish(&core.out, &report);
     *out = core.out;

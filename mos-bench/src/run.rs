@@ -59,6 +59,8 @@ pub struct Outcome {
     pub allocations: u64,
     /// Peak resident memory during the run (the process's, the capture included).
     pub peak_rss: Option<u64>,
+    /// CPU time the run used (all threads), seconds; 10 ms resolution.
+    pub cpu_seconds: f64,
 }
 
 impl Outcome {
@@ -77,6 +79,7 @@ impl Outcome {
 pub fn run_once(bytes: &Arc<Vec<u8>>, opts: &Options) -> Result<Outcome, String> {
     rss::reset_peak();
     let allocs_before = alloc::allocations();
+    let cpu_before = rss::cpu_seconds().unwrap_or(0.0);
     let started = Instant::now();
     let builder = match &opts.stream {
         Some(path) => Runtime::builder()
@@ -96,8 +99,10 @@ pub fn run_once(bytes: &Arc<Vec<u8>>, opts: &Options) -> Result<Outcome, String>
         .and_then(|rt| rt.run_with_core::<Midstat>())
         .map_err(|e| e.to_string())?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = (rss::cpu_seconds().unwrap_or(0.0) - cpu_before).max(0.0);
     let allocations = alloc::allocations() - allocs_before;
     Ok(Outcome {
+        cpu_seconds,
         loop_seconds: report.elapsed_seconds,
         report,
         totals,
@@ -186,6 +191,10 @@ pub struct BenchLine {
     pub seconds_max: f64,
     /// Median packet-loop time per packet (the runtime's own measure), ns.
     pub loop_ns_per_packet: f64,
+    /// Median CPU time per packet, all threads (user and system; 10 ms resolution per run):
+    /// what the run cost the machine, unaffected by time spent waiting for a core when the
+    /// machine is shared.
+    pub cpu_ns_per_packet: f64,
     /// Median start-up: building the runtime and every preallocated structure, ms.
     pub startup_ms: f64,
     /// Reassembled payload bits per second (client and server streams), Gbit/s.
@@ -255,6 +264,7 @@ pub fn bench(
 
     let secs: Vec<f64> = outcomes.iter().map(|o| o.seconds).collect();
     let loops: Vec<f64> = outcomes.iter().map(|o| o.loop_seconds).collect();
+    let cpus: Vec<f64> = outcomes.iter().map(|o| o.cpu_seconds).collect();
     let starts: Vec<f64> = outcomes
         .iter()
         .map(|o| (o.seconds - o.loop_seconds).max(0.0))
@@ -292,6 +302,7 @@ pub fn bench(
         seconds_min: secs.iter().copied().fold(f64::INFINITY, f64::min),
         seconds_max: secs.iter().copied().fold(0.0, f64::max),
         loop_ns_per_packet: median(&loops) * 1e9 / pk,
+        cpu_ns_per_packet: median(&cpus) * 1e9 / pk,
         startup_ms: median(&starts) * 1e3,
         payload_gbps: payload * 8.0 / seconds / 1e9,
         capture_bytes,

@@ -182,17 +182,17 @@ impl<'a, F, C> FilterCx<'a, F, C> {
         self.env.conn.server
     }
 
-    /// The emulated TCP state of one endpoint [getsockopt MOS_TCP_STATE_CLI/SVR].
+    /// The emulated TCP state of one endpoint (mOS: `getsockopt MOS_TCP_STATE_CLI/SVR`).
     pub fn tcp_state(&self, side: Side) -> TcpState {
         self.env.conn.side(side).tcp.state
     }
 
-    /// The current packet, if the event has one [mtcp_getlastpkt, without the copy].
+    /// The current packet, if the event has one (mOS: `mtcp_getlastpkt`, without the copy).
     pub fn packet(&self) -> Option<Packet<'_>> {
         self.env.packet.packet()
     }
 
-    /// Unread reassembled bytes in `side`'s receive buffer (bytes its peer sent) [mtcp_peek].
+    /// Unread reassembled bytes in `side`'s receive buffer (bytes its peer sent) (mOS: `mtcp_peek`).
     /// Empty when buffering is off or nothing arrived.
     pub fn peek(&self, side: Side) -> &[u8] {
         let state = self.env.conn.side(side);
@@ -203,7 +203,7 @@ impl<'a, F, C> FilterCx<'a, F, C> {
     }
 
     /// `len` bytes at stream offset `offset` (0 = first byte after the ISN) of `side`'s buffer,
-    /// if all of them are held (already read, unread, or out of order) [mtcp_ppeek].
+    /// if all of them are held (already read, unread, or out of order) (mOS: `mtcp_ppeek`).
     pub fn peek_at(&self, side: Side, offset: u64, len: usize) -> Option<&[u8]> {
         let state = self.env.conn.side(side);
         if !state.stream.has_region() {
@@ -315,13 +315,13 @@ impl<'a, F, C> Cx<'a, F, C> {
         self.0.core
     }
 
-    /// The current packet for rewriting, in inline mode [mtcp_setlastpkt]. Call
+    /// The current packet for rewriting, in inline mode (mOS: `mtcp_setlastpkt`). Call
     /// `update_checksums()` on it after changing headers.
     pub fn packet_mut(&mut self) -> Option<PacketMut<'_>> {
         self.0.env.packet.packet_mut()
     }
 
-    /// Do not forward the current packet (inline mode) [MOS_DROP]. It is still processed by
+    /// Do not forward the current packet (inline mode) (mOS: `MOS_DROP`). It is still processed by
     /// the stack and the remaining handlers.
     pub fn drop_packet(&mut self) {
         *self.0.env.drop = true;
@@ -333,7 +333,7 @@ impl<'a, F, C> Cx<'a, F, C> {
         state.stream.consume(n)
     }
 
-    /// Stop monitoring `side` [MOS_STOP_MON]: no more events for it and no more state tracking.
+    /// Stop monitoring `side` (mOS: `MOS_STOP_MON`): no more events for it and no more state tracking.
     /// When both sides are stopped the connection ends (`EndReason::Stopped`) after the current
     /// packet, and its later packets are orphans. `ON_CONN_END` is still delivered for stopped
     /// sides, so per-flow resources can always be released there.
@@ -341,7 +341,7 @@ impl<'a, F, C> Cx<'a, F, C> {
         self.0.env.conn.side_mut(side).monitoring = false;
     }
 
-    /// Turn reassembly of `side`'s receive buffer on or off [MOS_CLIBUF/SVRBUF]. Turning it off
+    /// Turn reassembly of `side`'s receive buffer on or off (mOS: `MOS_CLIBUF/SVRBUF`). Turning it off
     /// releases the buffer; no `ON_CONN_NEW_DATA` or data retransmission detection for that side
     /// afterwards (SYN/FIN retransmissions are still detected).
     pub fn set_buffering(&mut self, side: Side, on: bool) {
@@ -354,7 +354,7 @@ impl<'a, F, C> Cx<'a, F, C> {
         state.buffering = on;
     }
 
-    /// Arm this flow's timer to fire `ON_TIMEOUT` after `after` of packet time [mtcp_settimer];
+    /// Arm this flow's timer to fire `ON_TIMEOUT` after `after` of packet time (mOS: `mtcp_settimer`);
     /// re-arming replaces the previous deadline. Returns `false` if the timer wheel is full.
     pub fn set_timer(&mut self, after: Duration) -> bool {
         let env = &mut self.0.env;

@@ -7,6 +7,8 @@
 
 mod multicore;
 mod ring;
+#[cfg(test)]
+mod tests;
 
 pub use multicore::{BATCH_FRAMES, BATCHES_PER_WORKER, MAX_CORES};
 

@@ -233,6 +233,8 @@ fn packets_without_a_syn_are_orphans() {
     );
 }
 
+/// One `ON_CONN_NEW_DATA` per side for the whole batch, the side that got bytes first (the
+/// server side, with the client's "one") before the other.
 #[test]
 fn new_data_is_coalesced_per_side_per_batch_and_trace_end_closes() {
     let mut t = Script::new();
@@ -256,8 +258,8 @@ fn new_data_is_coalesced_per_side_per_batch_and_trace_end_closes() {
         ON_PKT_IN@RCV server c2s
         ON_PKT_IN@SND server s2c
         ON_PKT_IN@RCV client s2c
-        ON_CONN_NEW_DATA@RCV client s2c 5 "three"
         ON_CONN_NEW_DATA@RCV server c2s 6 "onetwo"
+        ON_CONN_NEW_DATA@RCV client s2c 5 "three"
         ON_TCP_STATE_CHANGE@RCV client s2c CLOSED
         ON_CONN_END@RCV client s2c trace_end
         ON_TCP_STATE_CHANGE@SND client s2c CLOSED

@@ -90,6 +90,8 @@ pub struct Conn {
     pub idle_timer: Option<TimerHandle>,
     /// Position in the batch's pending `ON_CONN_NEW_DATA` list (avoids duplicates).
     pub in_new_data_list: bool,
+    /// The side that got new bytes first in the current batch (delivered first).
+    pub new_data_first: Option<Side>,
 }
 
 impl Conn {
@@ -118,6 +120,7 @@ impl Conn {
             user_timer: None,
             idle_timer: None,
             in_new_data_list: false,
+            new_data_first: None,
         }
     }
 

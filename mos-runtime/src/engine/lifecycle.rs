@@ -84,11 +84,13 @@ impl<A: App> Worker<A> {
         Some(id)
     }
 
-    /// Remember that flow `id` has a side waiting for `ON_CONN_NEW_DATA`.
-    pub(crate) fn queue_new_data(&mut self, id: FlowId) {
+    /// Remember that `side` of flow `id` waits for `ON_CONN_NEW_DATA` (the side that got
+    /// bytes first in the batch is served first: a request before its response).
+    pub(crate) fn queue_new_data(&mut self, id: FlowId, side: Side) {
         let Some(conn) = self.table.get_mut(id) else {
             return;
         };
+        conn.new_data_first.get_or_insert(side);
         if conn.in_new_data_list {
             return;
         }
@@ -114,10 +116,15 @@ impl<A: App> Worker<A> {
         self.new_data.clear();
     }
 
-    /// `ON_CONN_NEW_DATA` for each side of `id` with new bytes, client side first, then the
-    /// automatic consume (keeping what filters or handlers asked to keep).
+    /// `ON_CONN_NEW_DATA` for each side of `id` with new bytes — the side that got bytes first
+    /// in the batch first — then the automatic consume (keeping what filters or handlers asked
+    /// to keep).
     fn new_data_for(&mut self, id: FlowId) {
-        for side in [Side::Client, Side::Server] {
+        let first = match self.table.get_mut(id) {
+            Some(conn) => conn.new_data_first.take().unwrap_or(Side::Client),
+            None => return,
+        };
+        for side in [first, first.peer()] {
             let Some(conn) = self.table.get_mut(id) else {
                 return;
             };

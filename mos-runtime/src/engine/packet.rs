@@ -482,7 +482,7 @@ impl<A: App> Worker<A> {
         }
         if out.advanced > 0 {
             side.new_data_pending = true;
-            self.queue_new_data(id);
+            self.queue_new_data(id, receiver);
         }
         let errors = [
             (out.conflict, ErrorKind::OverlapConflict),
@@ -540,7 +540,7 @@ impl<A: App> Worker<A> {
         state.stream.skip_to(target as u64);
         if state.stream.contig_end() > before && state.stream.unread_len() > 0 {
             state.new_data_pending = true;
-            self.queue_new_data(id);
+            self.queue_new_data(id, side);
         }
     }
 

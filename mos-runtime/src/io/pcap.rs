@@ -205,16 +205,24 @@ impl Buf {
 }
 
 impl Input {
+    #[inline]
     fn available(&self) -> &[u8] {
         self.buf.get(self.start..self.end).unwrap_or(&[])
     }
 
     /// Makes at least `need` bytes available; `Ok(false)` when the input ends before.
     /// `need` must not exceed the buffer length (callers check [`MAX_RECORD_LEN`] first).
+    #[inline]
     fn fill(&mut self, need: usize) -> io::Result<bool> {
         if self.end - self.start >= need {
             return Ok(true);
         }
+        self.refill(need)
+    }
+
+    /// [`fill`](Input::fill) when the bytes are not all here yet (kept out of line: the
+    /// in-memory replay never gets here, a file once per buffer).
+    fn refill(&mut self, need: usize) -> io::Result<bool> {
         let Some(file) = self.file.as_mut() else {
             return Ok(false);
         };
@@ -245,6 +253,7 @@ impl Input {
     }
 
     /// Marks `n` available bytes as read.
+    #[inline]
     fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.start += n;
@@ -613,6 +622,7 @@ impl PcapReader {
     }
 
     /// Finds the next frame without consuming it.
+    #[inline]
     fn step(&mut self) -> Result<Step, Fault> {
         match self.format {
             Format::Legacy {
@@ -783,6 +793,7 @@ impl PcapReader {
 }
 
 /// The next classic pcap record.
+#[inline]
 fn legacy_record(
     input: &mut Input,
     order: Order,

@@ -314,9 +314,29 @@ impl<'a> Cursor<'a> {
 }
 
 /// `tchar` of RFC 9110 §5.6.2: the characters of a header name or method.
+#[inline]
 fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
+
+/// [`is_tchar`] as a table: header names are tested byte by byte, and a search of the
+/// punctuation list per byte costs more than the rest of the scan.
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    let punct = b"!#$%&'*+-.^_`|~";
+    let mut i = 0;
+    while i < punct.len() {
+        t[punct[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// A byte of a header value or reason phrase other than whitespace: VCHAR or obs-text.
 fn is_visible(b: u8) -> bool {
@@ -450,15 +470,7 @@ fn header_block<'a>(c: &mut Cursor<'a>) -> Result<Fields<'a>, Stop> {
                 if count > MAX_HEADERS {
                     return Err(Stop::Invalid);
                 }
-                let name_end = loop {
-                    let b = c.next()?;
-                    if b == b':' {
-                        break c.pos.saturating_sub(1);
-                    }
-                    if !is_tchar(b) {
-                        return Err(Stop::Invalid);
-                    }
-                };
+                let name_end = field_name_end(c)?;
                 let value = field_value(c)?;
                 fields.note(c.slice(line_start, name_end)?, value)?;
                 continue;
@@ -471,27 +483,64 @@ fn header_block<'a>(c: &mut Cursor<'a>) -> Result<Fields<'a>, Stop> {
     }
 }
 
+/// The bytes a scan may read from the cursor on: up to the limit and the end of the buffer.
+/// A scan that reads them all without finding its end stops as [`Cursor::next`] would there:
+/// [`Stop::Invalid`] at the limit, [`Stop::Partial`] at the end of the buffer.
+///
+/// The two scans below walk a slice rather than calling [`Cursor::next`] per byte (header
+/// blocks are the bulk of what this module reads); they stop exactly where and how the
+/// byte-at-a-time walk would.
+fn scan_window<'a>(c: &Cursor<'a>) -> (&'a [u8], Stop) {
+    let stop = c.limit.min(c.buf.len());
+    let out = if stop >= c.limit {
+        Stop::Invalid
+    } else {
+        Stop::Partial
+    };
+    (c.buf.get(c.pos..stop).unwrap_or(&[]), out)
+}
+
+/// The rest of a field name through its colon (the first byte was read): returns the
+/// offset of the colon, the cursor after it.
+fn field_name_end(c: &mut Cursor<'_>) -> Result<usize, Stop> {
+    let (window, out) = scan_window(c);
+    for (i, &b) in window.iter().enumerate() {
+        if b == b':' {
+            let colon = c.pos + i;
+            c.pos = colon + 1;
+            return Ok(colon);
+        }
+        if !is_tchar(b) {
+            return Err(Stop::Invalid);
+        }
+    }
+    Err(out)
+}
+
 /// A field value through its line end, trimmed of whitespace.
 fn field_value<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], Stop> {
     let mut start = None;
     let mut end = c.pos;
-    loop {
-        let at = c.pos;
-        match c.next()? {
-            b'\n' => break,
-            b'\r' => {
-                c.expect(b'\n')?;
-                break;
+    let (window, out) = scan_window(c);
+    for (i, &b) in window.iter().enumerate() {
+        let at = c.pos + i;
+        match b {
+            b'\n' | b'\r' => {
+                c.pos = at + 1;
+                if b == b'\r' {
+                    c.expect(b'\n')?;
+                }
+                return c.slice(start.unwrap_or(end), end);
             }
             b' ' | b'\t' => {}
             b if is_visible(b) => {
                 start.get_or_insert(at);
-                end = c.pos;
+                end = at + 1;
             }
             _ => return Err(Stop::Invalid),
         }
     }
-    c.slice(start.unwrap_or(end), end)
+    Err(out)
 }
 
 fn request(buf: &[u8]) -> Result<Request<'_>, Stop> {
@@ -506,12 +555,16 @@ fn request(buf: &[u8]) -> Result<Request<'_>, Stop> {
         limit: MAX_START_LINE,
     };
     let uri_start = c.pos;
-    let uri_end = loop {
-        match c.next()? {
-            b' ' => break c.pos.saturating_sub(1),
-            b if is_visible(b) => {}
-            _ => return Err(Stop::Invalid),
+    let uri_end = {
+        let (window, out) = scan_window(&c);
+        let Some(i) = window.iter().position(|&b| !is_visible(b)) else {
+            return Err(out);
+        };
+        if window.get(i) != Some(&b' ') {
+            return Err(Stop::Invalid);
         }
+        c.pos += i + 1;
+        c.pos - 1
     };
     if uri_end == uri_start {
         return Err(Stop::Invalid);

@@ -1,0 +1,178 @@
+//! Every example's output on the shipped sample, compared with `examples/expected/NAME.txt`.
+//!
+//! The examples run in-process through the same `run(args, out)` their binaries call, with the
+//! output kept in memory; everything they print on stdout depends on the capture only (packet
+//! time, never wall-clock time), so the comparison is exact. After a deliberate change, rewrite
+//! the files with `MOS_UPDATE_EXPECTED=1 cargo test -p mos-tests --test examples_expected` and
+//! review the diff.
+
+use std::path::PathBuf;
+
+use mos_examples::run::{Exit, Out};
+
+type RunFn = fn(Vec<String>, &mut Out) -> Result<(), Exit>;
+
+fn expected_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/expected")
+        .join(format!("{name}.txt"))
+}
+
+fn output(run: RunFn, args: &[&str]) -> String {
+    let mut out = Out::memory();
+    match run(args.iter().map(|s| s.to_string()).collect(), &mut out) {
+        Ok(()) => {}
+        Err(e) => panic!("{args:?}: {e:?}"),
+    }
+    out.as_text()
+}
+
+fn check(name: &str, run: RunFn, args: &[&str]) {
+    let got = output(run, args);
+    let path = expected_path(name);
+    if std::env::var_os("MOS_UPDATE_EXPECTED").is_some() {
+        std::fs::write(&path, &got).expect("write expected output");
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; create it with MOS_UPDATE_EXPECTED=1 cargo test -p mos-tests --test examples_expected",
+            path.display()
+        )
+    });
+    if got != want {
+        let first = got
+            .lines()
+            .zip(want.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
+        panic!(
+            "{name}: output differs from {} at line {}:\n  got:  {:?}\n  want: {:?}\n\
+             (MOS_UPDATE_EXPECTED=1 rewrites the file after a deliberate change)",
+            path.display(),
+            first + 1,
+            got.lines().nth(first),
+            want.lines().nth(first)
+        );
+    }
+    // Determinism within a process too: a second run prints the same.
+    assert_eq!(output(run, args), got, "{name}: two runs differ");
+}
+
+fn temp(name: &str) -> String {
+    std::env::temp_dir()
+        .join(format!("mos-expected-{}-{name}", std::process::id()))
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn flowdump() {
+    check("flowdump", mos_examples::flowdump::run, &[]);
+}
+
+#[test]
+fn flowdump_json() {
+    check("flowdump-json", mos_examples::flowdump::run, &["--json"]);
+}
+
+#[test]
+fn midstat() {
+    check("midstat", mos_examples::midstat::run, &[]);
+}
+
+#[test]
+fn rexmit() {
+    check("rexmit", mos_examples::rexmit::run, &[]);
+}
+
+#[test]
+fn http_monitor() {
+    check("http_monitor", mos_examples::http_monitor::run, &[]);
+}
+
+#[test]
+fn tls_sni() {
+    check("tls_sni", mos_examples::tls_sni::run, &[]);
+}
+
+#[test]
+fn simple_firewall() {
+    let out = temp("firewall.pcap");
+    check(
+        "simple_firewall",
+        mos_examples::simple_firewall::run,
+        &["--out", &out],
+    );
+    let _ = std::fs::remove_file(out);
+}
+
+#[test]
+fn nat() {
+    let out = temp("nat.pcap");
+    check("nat", mos_examples::nat::run, &["--out", &out]);
+    let _ = std::fs::remove_file(out);
+}
+
+#[test]
+fn eventlog() {
+    check("eventlog", mos_examples::eventlog::run, &[]);
+}
+
+#[test]
+fn graph() {
+    check("graph", mos_examples::graph::run, &[]);
+}
+
+#[test]
+fn quiet_prints_only_the_final_summary_and_report() {
+    for (name, run) in [
+        ("midstat", mos_examples::midstat::run as RunFn),
+        ("rexmit", mos_examples::rexmit::run),
+        ("http_monitor", mos_examples::http_monitor::run),
+        ("tls_sni", mos_examples::tls_sni::run),
+        ("flowdump", mos_examples::flowdump::run),
+        ("eventlog", mos_examples::eventlog::run),
+    ] {
+        let full = output(run, &[]);
+        let quiet = output(run, &["--quiet"]);
+        assert!(quiet.len() < full.len(), "{name}: --quiet printed as much");
+        assert!(
+            full.ends_with(&quiet),
+            "{name}: --quiet is not the tail of the full output"
+        );
+        assert!(quiet.contains("mos report:"), "{name}");
+    }
+}
+
+#[test]
+fn help_and_bad_options() {
+    for run in [
+        mos_examples::midstat::run as RunFn,
+        mos_examples::rexmit::run,
+        mos_examples::http_monitor::run,
+        mos_examples::tls_sni::run,
+        mos_examples::flowdump::run,
+        mos_examples::eventlog::run,
+        mos_examples::simple_firewall::run,
+        mos_examples::nat::run,
+        mos_examples::graph::run,
+    ] {
+        let mut out = Out::memory();
+        match run(vec!["--help".into()], &mut out) {
+            Err(Exit::Help(usage)) => assert!(usage.contains("usage:"), "{usage}"),
+            other => panic!("--help gave {other:?}"),
+        }
+        match run(vec!["--no-such-option".into()], &mut out) {
+            Err(Exit::Usage(msg)) => assert!(msg.contains("--no-such-option"), "{msg}"),
+            other => panic!("a bad option gave {other:?}"),
+        }
+        assert!(out.as_text().is_empty());
+    }
+    // A capture that does not exist is a failure with the path in the message.
+    let mut out = Out::memory();
+    match mos_examples::rexmit::run(vec!["/nonexistent/x.pcap".into()], &mut out) {
+        Err(Exit::Failed(msg)) => assert!(msg.contains("/nonexistent/x.pcap"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+}
