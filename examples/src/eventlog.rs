@@ -9,6 +9,7 @@
 use mos_runtime::prelude::*;
 use mos_runtime::{CoreState, Subscriptions};
 
+// ANCHOR: app
 /// The event-logging app.
 #[derive(Debug)]
 pub struct EventLog;
@@ -120,6 +121,7 @@ impl App for EventLog {
         cx.core_mut().lines.push(line);
     }
 }
+// ANCHOR_END: app
 
 /// `--help` text.
 pub const USAGE: &str = "\

@@ -46,6 +46,7 @@ pub struct ConnRecord {
     pub tls_sni: Vec<String>,
 }
 
+// ANCHOR: app
 #[mos_runtime::app]
 pub mod flowdump {
     use mos_runtime::library;
@@ -144,6 +145,7 @@ pub mod flowdump {
         }
     }
 }
+// ANCHOR_END: app
 
 pub use flowdump::{App as FlowDump, Core, Flow};
 

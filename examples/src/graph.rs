@@ -20,6 +20,7 @@ example: graph http_monitor | dot -Tsvg > http_monitor.svg";
 /// Renders an app's graph.
 pub type DotFn = fn() -> String;
 
+// ANCHOR: apps
 /// The apps `graph` can draw, with their DOT.
 pub const APPS: [(&str, DotFn); 7] = [
     (
@@ -36,6 +37,7 @@ pub const APPS: [(&str, DotFn); 7] = [
     ("tls_sni", crate::tls_sni::tls_sni::App::event_graph_dot),
     ("flowdump", crate::flowdump::FlowDump::event_graph_dot),
 ];
+// ANCHOR_END: apps
 
 /// Runs the example: `args` without the program name.
 pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {

@@ -14,10 +14,11 @@
 //! - `SearchQuery` is a UDE built on the library event: a request for `/search?q=...`. Its
 //!   handler prints the decoded query.
 //!
-//! Offline it runs with 1-packet receive batches (`--batch`): `ON_CONN_NEW_DATA` is coalesced
-//! per side per batch and the client side's (the response) is raised first, so with larger
-//! batches a response captured right after its request would arrive before the request has
-//! switched the response handler on, and be skipped.
+//! `ON_CONN_NEW_DATA` is coalesced per side per receive batch, and the side that got bytes
+//! first in the batch is served first, so a request is seen before a response captured after
+//! it in the same batch. A keep-alive exchange packed into one batch (request, response, next
+//! request) still reaches the handlers as all requests, then all responses: `--batch 1` shows
+//! every message in capture order.
 
 use mos_runtime::Report;
 
@@ -30,7 +31,7 @@ http_monitor — HTTP requests, responses and search queries of a capture
 
 usage: http_monitor [--batch N] [--quiet] [--cores N] [TRACE]
 
-  --batch N   packets per receive batch (default 1: see below)
+  --batch N   packets per receive batch (default 32; 1 = capture order, see below)
   --quiet     print only the final summary and report
   --cores N   worker threads (default 1)
   TRACE       pcap or pcapng file (default: the sample trace shipped in examples/data)
@@ -39,14 +40,14 @@ lines:  CLIENT -> SERVER  METHOD HOST URI
         CLIENT <- SERVER  STATUS REASON
         CLIENT search \"QUERY\" on HOST
 
-ON_CONN_NEW_DATA is raised once per side per batch, the client side (server bytes) first. A
-response in the same batch as its request then comes before the request has switched the
-response handler on; offline, where a batch is N consecutive packets of the capture whatever
-their time, 1-packet batches show data in capture order.";
+ON_CONN_NEW_DATA is raised once per side per batch, the side that got bytes first served
+first: a request comes before its response. Within one batch, though, all of a side's new
+bytes come at once; --batch 1 shows every message in capture order.";
 
 /// The longest search query printed (longer ones are cut).
 const MAX_QUERY: usize = 256;
 
+// ANCHOR: app
 #[mos_runtime::app]
 pub mod http_monitor {
     use mos_runtime::library;
@@ -90,6 +91,7 @@ pub mod http_monitor {
         core.flows_with_requests += other.flows_with_requests;
     }
 
+    // ANCHOR: search
     /// A request for `/search` with a `q=` parameter.
     #[event(base = mos_runtime::library::HttpRequest, filter = is_search)]
     #[derive(Debug)]
@@ -98,6 +100,7 @@ pub mod http_monitor {
     fn is_search(cx: &FilterCx<'_, Flow, Core>) -> bool {
         library::http_requests(cx).any(|r| search_param(r.uri).is_some())
     }
+    // ANCHOR_END: search
 
     #[on(event = mos_runtime::library::HttpRequest, hook = RCV)]
     fn log_request(cx: &mut Cx<'_, Flow, Core>) {
@@ -186,6 +189,7 @@ pub mod http_monitor {
             .find_map(|kv| kv.strip_prefix(b"q="))
     }
 }
+// ANCHOR_END: app
 
 /// Percent-decodes a query value (`+` is a space) into `buf`; cut at `buf`'s length.
 pub fn decode_query<'b>(raw: &[u8], buf: &'b mut [u8]) -> &'b [u8] {
@@ -216,7 +220,7 @@ fn hex(b: &u8) -> Option<u8> {
 
 /// Runs the example: `args` without the program name.
 pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
-    let batch = run::take_number(&mut args, "--batch")?.unwrap_or(1);
+    let batch = run::take_number(&mut args, "--batch")?.unwrap_or(32);
     let args = run::common(args, USAGE)?;
     let core = http_monitor::Core {
         out: std::mem::take(out),

@@ -118,6 +118,7 @@ impl Slab {
     }
 }
 
+// ANCHOR: app
 #[mos_runtime::app]
 pub mod midstat {
     use mos_runtime::prelude::*;
@@ -306,6 +307,7 @@ pub mod midstat {
         }
     }
 }
+// ANCHOR_END: app
 
 /// One table: the live rows by start time, then client address.
 fn print_table(core: &mut midstat::Core, at_nanos: u64) {

@@ -92,6 +92,7 @@ impl PortPool {
     }
 }
 
+// ANCHOR: app
 #[mos_runtime::app]
 pub mod nat {
     use std::net::{IpAddr, SocketAddr};
@@ -141,6 +142,7 @@ pub mod nat {
         pub peak_ports: usize,
     }
 
+    // ANCHOR: translate
     /// Every packet of a connection, at its sender's side, before it is forwarded.
     #[on(event = ON_PKT_IN, hook = SND)]
     fn translate(cx: &mut Cx<'_, Flow, Core>) {
@@ -175,6 +177,7 @@ pub mod nat {
             core.checksum_skipped += 1;
         }
     }
+    // ANCHOR_END: translate
 
     /// A port for the connection, at its first packet (the client's SYN).
     fn assign(cx: &mut Cx<'_, Flow, Core>) -> Option<SocketAddr> {
@@ -212,6 +215,7 @@ pub mod nat {
         }
     }
 }
+// ANCHOR_END: app
 
 /// Runs the example: `args` without the program name.
 pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {

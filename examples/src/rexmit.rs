@@ -93,6 +93,7 @@ impl std::fmt::Display for ClosedFirst {
     }
 }
 
+// ANCHOR: app
 #[mos_runtime::app]
 pub mod rexmit {
     use mos_runtime::prelude::*;
@@ -217,6 +218,7 @@ pub mod rexmit {
         outln!(core.out, "    server {}", path[1]);
     }
 }
+// ANCHOR_END: app
 
 /// Runs the example: `args` without the program name.
 pub fn run(args: Vec<String>, out: &mut Out) -> Result<(), Exit> {

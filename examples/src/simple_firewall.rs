@@ -321,6 +321,7 @@ impl ConnSet {
     }
 }
 
+// ANCHOR: app
 #[mos_runtime::app]
 pub mod simple_firewall {
     use std::net::SocketAddr;
@@ -444,6 +445,7 @@ pub mod simple_firewall {
         }
     }
 
+    // ANCHOR: drop
     /// Every other packet of a denied connection is dropped before it is forwarded (its
     /// SYNs are `judge_syn`'s).
     #[on(event = ON_PKT_IN, hook = SND)]
@@ -480,7 +482,9 @@ pub mod simple_firewall {
         }
         cx.drop_packet();
     }
+    // ANCHOR_END: drop
 }
+// ANCHOR_END: app
 
 /// Runs the example: `args` without the program name.
 pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
@@ -502,6 +506,7 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
         accepted: ConnSet::with_capacity(REMEMBERED),
         ..simple_firewall::Core::default()
     };
+    // ANCHOR: inline_sink
     // Inline mode runs on one worker offline.
     let builder = run::builder(&args)?.cores(1);
     let builder = match &out_path {
@@ -510,6 +515,7 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
         ),
         None => builder.inline(NullSink),
     };
+    // ANCHOR_END: inline_sink
     let (report, core) = builder.build()?.run_init::<simple_firewall::App>(core)?;
     let c = &core;
     outln!(

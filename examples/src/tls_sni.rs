@@ -22,6 +22,7 @@ lines:  CLIENT -> SERVER  sni NAME  alpn PROTO  VERSION";
 /// Distinct server names counted in the summary (more are counted as `(other)`).
 pub const MAX_NAMES: usize = 4096;
 
+// ANCHOR: app
 #[mos_runtime::app]
 pub mod tls_sni {
     use std::collections::BTreeMap;
@@ -107,6 +108,7 @@ pub mod tls_sni {
         }
     }
 }
+// ANCHOR_END: app
 
 /// Runs the example: `args` without the program name.
 pub fn run(args: Vec<String>, out: &mut Out) -> Result<(), Exit> {

@@ -14,9 +14,15 @@
 //! | 3 | `close_flow` | `ON_CONN_END` | `RCV` |
 //!
 //! Nothing here allocates: request lines are folded into a 64-bit digest (FNV-1a of
-//! `method \xff host \xff uri`, summed), the same digest [`crate::truth::Totals`] computes from
-//! the generator's ground truth, so the benchmark checks every request's content, not only
-//! their number.
+//! `method \xff host \xff uri`, summed), the same digest [`crate::truth::Expected`] computes
+//! from the generator's ground truth, so the benchmark checks every request's content, not
+//! only their number.
+//!
+//! The app also marks the steady state for the allocation count: the process's allocation
+//! counter ([`crate::alloc::allocations`], one relaxed atomic load) at the first packet each
+//! worker sees and at every connection end, so `last − first` is what the packet loop and the
+//! end of the run allocated once every worker was running, on every thread, with start-up and
+//! the report left out.
 
 use mos_runtime::prelude::*;
 use mos_runtime::proto::http::{self, BodyState, End};
@@ -97,8 +103,53 @@ pub struct Totals {
     pub http_digest: u64,
 }
 
-impl CoreState for Totals {
+/// The `#[core_state]`: the totals, and the allocation counter at the first packet and the
+/// last connection end (see the module docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Core {
+    /// What was counted.
+    pub totals: Totals,
+    /// Allocations so far when the first packet of a connection was dispatched.
+    pub allocs_first: Option<u64>,
+    /// Allocations so far at the last connection end.
+    pub allocs_last: u64,
+}
+
+impl Default for Core {
+    fn default() -> Self {
+        Core {
+            totals: Totals::default(),
+            allocs_first: None,
+            allocs_last: 0,
+        }
+    }
+}
+
+impl CoreState for Core {
     fn merge(&mut self, o: Self) {
+        self.totals.merge(o.totals);
+        // Steady state starts once every worker is processing packets: the latest first
+        // packet (a worker thread's own start-up may still allocate while another worker
+        // already runs).
+        self.allocs_first = match (self.allocs_first, o.allocs_first) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.allocs_last = self.allocs_last.max(o.allocs_last);
+    }
+}
+
+impl Core {
+    /// Allocations between the first packet and the last connection end.
+    pub fn steady_allocations(&self) -> u64 {
+        self.allocs_last
+            .saturating_sub(self.allocs_first.unwrap_or(self.allocs_last))
+    }
+}
+
+impl Totals {
+    /// Adds another worker's totals.
+    pub fn merge(&mut self, o: Self) {
         self.connections += o.connections;
         self.pkts_client += o.pkts_client;
         self.pkts_server += o.pkts_server;
@@ -117,8 +168,8 @@ impl CoreState for Totals {
 #[derive(Debug)]
 pub struct Midstat;
 
-type MCx<'a> = Cx<'a, FlowStats, Totals>;
-type MFilterCx<'a> = FilterCx<'a, FlowStats, Totals>;
+type MCx<'a> = Cx<'a, FlowStats, Core>;
+type MFilterCx<'a> = FilterCx<'a, FlowStats, Core>;
 
 fn dir_index(dir: Dir) -> usize {
     match dir {
@@ -129,7 +180,7 @@ fn dir_index(dir: Dir) -> usize {
 
 impl App for Midstat {
     type Flow = FlowStats;
-    type Core = Totals;
+    type Core = Core;
     const NAME: &'static str = "midstat";
     const HANDLERS: &'static [HandlerInfo] = &[
         HandlerInfo {
@@ -197,6 +248,11 @@ impl App for Midstat {
 fn count_packet(cx: &mut MCx<'_>) {
     let d = dir_index(cx.dir());
     cx.flow_mut().pkts[d] += 1;
+    let core = cx.core_mut();
+    if core.allocs_first.is_none() {
+        core.allocs_first = Some(crate::alloc::allocations());
+        crate::alloc::ARMED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The UDE's filter: new bytes in the client's stream, which is (or starts like) HTTP.
@@ -257,7 +313,9 @@ fn close_flow(cx: &mut MCx<'_>) {
     let f = cx.flow_mut();
     f.closed = true;
     let (pkts, rexmits, requests, digest) = (f.pkts, f.rexmits, f.requests, f.digest);
-    let t = cx.core_mut();
+    let core = cx.core_mut();
+    core.allocs_last = crate::alloc::allocations();
+    let t = &mut core.totals;
     t.connections += 1;
     t.pkts_client += pkts[0];
     t.pkts_server += pkts[1];

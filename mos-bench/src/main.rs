@@ -38,8 +38,6 @@ OPTIONS:
                         concurrency, rounded up to a power of two; 65536 for --pcap)
     --buffers N         reassembly buffers per worker (default: 2 x max-flows)
     --buffer-size N     reassembly bytes per side (default 65536)
-    --no-baseline       skip the baseline run that separates start-up allocations from
-                        per-packet ones (allocs_per_packet is then null)
     -h, --help          this text
 
 memory: the bytes per tracked flow of the midstat app's workers (computed from the types),
@@ -61,7 +59,6 @@ struct Args {
     max_flows: Option<usize>,
     buffers: Option<usize>,
     buffer_size: usize,
-    baseline: bool,
 }
 
 fn number<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -87,7 +84,6 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
         max_flows: None,
         buffers: None,
         buffer_size: 64 << 10,
-        baseline: true,
     };
     let mut it = raw.into_iter();
     while let Some(arg) = it.next() {
@@ -109,7 +105,6 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
             "--max-flows" => a.max_flows = Some(number(&arg, it.next())?),
             "--buffers" => a.buffers = Some(number(&arg, it.next())?),
             "--buffer-size" => a.buffer_size = number(&arg, it.next())?,
-            "--no-baseline" => a.baseline = false,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -188,9 +183,10 @@ fn benchmark(args: &Args) -> Result<(), String> {
         opts.buffers,
         opts.buffer_size
     );
-    let line = bench(&capture, &opts, args.runs, args.baseline)?;
+    let line = bench(&capture, &opts, args.runs)?;
     let json = serde_json::to_string(&line).map_err(|e| e.to_string())?;
     println!("{json}");
+    for r in &alloc::REC { eprintln!("REC {}", r.load(std::sync::atomic::Ordering::Relaxed)); }
     if line.truth_ok == Some(false) {
         return Err(format!(
             "the counts differ from the ground truth: {}",

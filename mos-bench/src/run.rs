@@ -7,7 +7,7 @@ use std::time::Instant;
 use mos_runtime::{Report, Runtime};
 use serde::Serialize;
 
-use crate::app::{Midstat, Totals};
+use crate::app::{Core, Midstat, Totals};
 use crate::truth::Expected;
 use crate::workload::Capture;
 use crate::{alloc, rss};
@@ -48,8 +48,8 @@ impl Default for Options {
 pub struct Outcome {
     /// The runtime's report.
     pub report: Report,
-    /// The app's merged totals.
-    pub totals: Totals,
+    /// The app's merged core state (totals and the allocation window).
+    pub core: Core,
     /// Wall time of the whole run: building the runtime (every structure allocated),
     /// the packet loop, ending the remaining connections, the report.
     pub seconds: f64,
@@ -67,7 +67,7 @@ impl Outcome {
     /// What the run counted, in the ground truth's terms.
     pub fn counted(&self) -> Expected {
         Expected {
-            totals: self.totals,
+            totals: self.core.totals,
             packets: self.report.packets,
             orphans: self.report.orphans,
             tcp_packets: self.report.tcp_packets,
@@ -87,7 +87,7 @@ pub fn run_once(bytes: &Arc<Vec<u8>>, opts: &Options) -> Result<Outcome, String>
             .map_err(|e| format!("{}: {e}", path.display()))?,
         None => Runtime::builder().pcap_shared(Arc::clone(bytes)),
     };
-    let (report, totals) = builder
+    let (report, core) = builder
         .cores(opts.cores)
         .max_flows(opts.max_flows)
         .buffers(opts.buffers)
@@ -105,55 +105,11 @@ pub fn run_once(bytes: &Arc<Vec<u8>>, opts: &Options) -> Result<Outcome, String>
         cpu_seconds,
         loop_seconds: report.elapsed_seconds,
         report,
-        totals,
+        core,
         seconds,
         allocations,
         peak_rss: rss::peak(),
     })
-}
-
-/// The head of a capture (its first tenth of frames, or of bytes when streamed, cut at a
-/// record boundary) as a capture of its own: the baseline run that tells start-up allocations
-/// from per-packet ones. Returns the options to run it with (a temporary file when streaming)
-/// and its frame count.
-fn head(capture: &Capture, opts: &Options) -> Result<(Arc<Vec<u8>>, Options, u64), String> {
-    let bytes = match (&opts.stream, capture.bytes.is_empty()) {
-        (Some(path), true) => {
-            use std::io::Read;
-            let len = std::fs::metadata(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?
-                .len();
-            let mut buf = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(len / 10 + 1).read_to_end(&mut buf))
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            Arc::new(buf)
-        }
-        _ => Arc::clone(&capture.bytes),
-    };
-    let max = if opts.stream.is_some() {
-        u64::MAX
-    } else {
-        crate::workload::frames_prefix(&bytes, u64::MAX)?.0 / 10
-    };
-    let (n, end) = crate::workload::frames_prefix(&bytes, max.max(1))?;
-    let cut = Arc::new(bytes.get(..end).ok_or("cut beyond the capture")?.to_vec());
-    let head_opts = match &opts.stream {
-        Some(_) => {
-            let path = std::env::temp_dir().join(format!(
-                "mos-bench-head-{}.pcap",
-                std::process::id()
-            ));
-            std::fs::write(&path, cut.as_slice())
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            Options {
-                stream: Some(path),
-                ..opts.clone()
-            }
-        }
-        None => opts.clone(),
-    };
-    Ok((cut, head_opts, n))
 }
 
 /// The JSON line of a benchmark (SPEC §6 fields first).
@@ -169,9 +125,9 @@ pub struct BenchLine {
     pub gbps: f64,
     /// Median whole-run nanoseconds per packet.
     pub ns_per_packet: f64,
-    /// Allocations per packet in steady state: (allocations of the full run − those of a
-    /// run over the capture's first 10 %) / (the packets between); `null` when not measured.
-    pub allocs_per_packet: Option<f64>,
+    /// Allocations per packet in steady state: every allocation of the process (all threads)
+    /// between the first packet and the last connection end, divided by the packets.
+    pub allocs_per_packet: f64,
     /// Peak resident memory of the process during the first run (`VmHWM`, reset before it),
     /// bytes; includes the capture when it is replayed from memory.
     pub peak_rss_bytes: u64,
@@ -203,8 +159,10 @@ pub struct BenchLine {
     pub capture_bytes: u64,
     /// `peak_rss_bytes` minus the capture held in memory.
     pub peak_rss_excl_capture_bytes: u64,
-    /// Allocations of the whole first run, start-up included.
+    /// Allocations of the whole first run, start-up and report included.
     pub allocs_run: u64,
+    /// Allocations of the first run in steady state (the numerator of `allocs_per_packet`).
+    pub allocs_steady: u64,
     /// Connections counted.
     pub connections: u64,
     /// Most connections tracked at once (summed over workers).
@@ -228,14 +186,9 @@ pub fn median(v: &[f64]) -> f64 {
     s.get(s.len() / 2).copied().unwrap_or(0.0)
 }
 
-/// Everything a benchmark invocation does: `runs` timed runs, the allocation baseline (unless
-/// `baseline` is false), the comparison with the ground truth.
-pub fn bench(
-    capture: &Capture,
-    opts: &Options,
-    runs: usize,
-    baseline: bool,
-) -> Result<BenchLine, String> {
+/// Everything a benchmark invocation does: `runs` timed runs, the comparison with the ground
+/// truth.
+pub fn bench(capture: &Capture, opts: &Options, runs: usize) -> Result<BenchLine, String> {
     let runs = runs.max(1);
     let mut outcomes = Vec::with_capacity(runs);
     for _ in 0..runs {
@@ -244,23 +197,9 @@ pub fn bench(
     let first = &outcomes[0];
     let counted = first.counted();
     let counts_identical = outcomes.iter().all(|o| o.counted() == counted);
-
-    // Steady-state allocations: the same run over the head of the capture; what the full run
-    // allocated beyond it, per packet beyond it.
-    let allocs_per_packet = if baseline {
-        let (cut, head_opts, head_packets) = head(capture, opts)?;
-        let base = run_once(&cut, &head_opts);
-        if opts.stream.is_some() {
-            if let Some(path) = &head_opts.stream {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-        let base = base?;
-        let steady = first.report.packets.saturating_sub(head_packets).max(1);
-        Some(first.allocations.saturating_sub(base.allocations) as f64 / steady as f64)
-    } else {
-        None
-    };
+    eprintln!("window {:?} {}", first.core.allocs_first, first.core.allocs_last);
+    let allocs_per_packet =
+        first.core.steady_allocations() as f64 / first.report.packets.max(1) as f64;
 
     let secs: Vec<f64> = outcomes.iter().map(|o| o.seconds).collect();
     let loops: Vec<f64> = outcomes.iter().map(|o| o.loop_seconds).collect();
@@ -308,6 +247,7 @@ pub fn bench(
         capture_bytes,
         peak_rss_excl_capture_bytes: peak.saturating_sub(capture_bytes),
         allocs_run: first.allocations,
+        allocs_steady: first.core.steady_allocations(),
         connections: counted.totals.connections,
         peak_flows: first.report.peak_flows,
         errors: first

@@ -96,24 +96,3 @@ pub fn load(path: &Path, truth: Option<&Path>, stream: bool) -> Result<Capture, 
         stats: None,
     })
 }
-
-/// The complete frames at the start of `bytes`, at most `max`: how many, and where the last
-/// one ends (a classic pcap cut there is a valid capture). A record cut by the end of `bytes`
-/// ends the walk, not an error.
-pub fn frames_prefix(bytes: &Arc<Vec<u8>>, max: u64) -> Result<(u64, usize), String> {
-    if bytes.get(..4).is_some_and(|m| m == [0x0a, 0x0d, 0x0d, 0x0a]) {
-        return Err("cutting a capture needs a classic pcap (not pcapng)".into());
-    }
-    let mut reader =
-        mos_runtime::io::PcapReader::from_shared(Arc::clone(bytes)).map_err(|e| e.to_string())?;
-    let (mut n, mut end) = (0u64, 0usize);
-    while n < max {
-        let Ok(Some(frame)) = reader.next_frame() else {
-            break;
-        };
-        let len = frame.data.len();
-        n += 1;
-        end = reader.frame_offset().unwrap_or(0) + len;
-    }
-    Ok((n, end))
-}

@@ -263,14 +263,22 @@ fn shop_listing() {
     let mut t = Script::new();
     let a = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
     t.handshake(a);
-    t.send(a, Client, b"GET /index.html HTTP/1.1\r\nHost: shop.example\r\n\r\n");
+    t.send(
+        a,
+        Client,
+        b"GET /index.html HTTP/1.1\r\nHost: shop.example\r\n\r\n",
+    );
     t.send(a, Server, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     t.send(
         a,
         Client,
         b"POST /cart/add HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 0\r\n\r\n",
     );
-    t.send(a, Server, b"HTTP/1.1 303 See Other\r\nContent-Length: 0\r\n\r\n");
+    t.send(
+        a,
+        Server,
+        b"HTTP/1.1 303 See Other\r\nContent-Length: 0\r\n\r\n",
+    );
     t.close(a);
     // A server that speaks first: the response handler is still off on this connection.
     let b = t.tcp("10.0.0.3:40001", "10.0.0.2:80");
@@ -407,7 +415,8 @@ fn event_log(script: &Script, batch: usize) -> String {
 }
 
 /// The sequences of the "order of events" chapter (the same conversations as
-/// `tests/tests/event_order.rs`, which pins them line by line).
+/// `tests/tests/event_order.rs`, which pins them line by line). The later ones are shown
+/// without their handshake, which the first one shows.
 #[test]
 fn event_order_listings() {
     let mut t = Script::new();
@@ -416,7 +425,23 @@ fn event_order_listings() {
     t.send(c, Client, b"GET / HTTP/1.1\r\n\r\n");
     t.send(c, Server, b"HTTP/1.1 200 OK\r\n\r\n");
     t.close(c);
-    check_file("listings/event-order.out", &event_log(&t, 1));
+    let full = event_log(&t, 1);
+    check_file("listings/event-order.out", &full);
+    let handshake: Vec<&str> = full.lines().take(12).collect();
+    assert_eq!(
+        handshake.last(),
+        Some(&"ON_TCP_STATE_CHANGE@RCV server c2s ESTABLISHED")
+    );
+    let after_handshake = |log: String| -> String {
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines[..12], handshake[..], "the same handshake");
+        lines_of(
+            &lines[12..]
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>(),
+        )
+    };
 
     let mut t = Script::new();
     let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
@@ -428,7 +453,10 @@ fn event_order_listings() {
         .flags(ACK | PSH)
         .emit();
     t.close(c);
-    check_file("listings/event-order-rexmit.out", &event_log(&t, 1));
+    check_file(
+        "listings/event-order-rexmit.out",
+        &after_handshake(event_log(&t, 1)),
+    );
 
     let mut t = Script::new();
     let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
@@ -438,7 +466,10 @@ fn event_order_listings() {
     t.send_no_ack(c, Server, b"three");
     t.ack(c, Client);
     t.ack(c, Server);
-    check_file("listings/event-order-batch.out", &event_log(&t, 32));
+    check_file(
+        "listings/event-order-batch.out",
+        &after_handshake(event_log(&t, 32)),
+    );
 
     let mut t = Script::new();
     let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
@@ -456,7 +487,9 @@ fn event_order_listings() {
 
 #[test]
 fn event_graphs_are_what_the_apps_generate() {
-    for (name, dot) in mos_examples::graph::APPS {
+    let listings: [(&str, mos_examples::graph::DotFn); 1] =
+        [("shop", shop::shop::App::event_graph_dot)];
+    for (name, dot) in mos_examples::graph::APPS.into_iter().chain(listings) {
         let now = dot();
         check_file(&format!("src/graphs/{name}.dot"), &now);
         if updating() {
@@ -507,7 +540,10 @@ fn the_event_table_is_the_runtime_catalog() {
         seen.push(name.to_string());
     }
     let all: Vec<String> = Event::ALL.iter().map(|e| e.name().to_string()).collect();
-    assert_eq!(seen, all, "events.md lists every built-in event once, in order");
+    assert_eq!(
+        seen, all,
+        "events.md lists every built-in event once, in order"
+    );
 
     // The payloads' tables: one row per name, in the runtime's order.
     let rows = |names: &[&str]| -> Vec<usize> {
@@ -580,7 +616,13 @@ fn the_known_differences_table_is_the_conformance_suite() {
         let [trace, client, field, ours, theirs, ..] = cells.as_slice() else {
             panic!("a row with fewer than five cells: {row}");
         };
-        let cell = |c: &str| if c == "-" { String::new() } else { c.to_string() };
+        let cell = |c: &str| {
+            if c == "-" {
+                String::new()
+            } else {
+                c.to_string()
+            }
+        };
         rows.insert([
             trace.clone(),
             client.clone(),
@@ -594,4 +636,37 @@ fn the_known_differences_table_is_the_conformance_suite() {
         known_differences(),
         "conformance.md's table and tests/tests/conformance.rs KNOWN differ"
     );
+}
+
+#[test]
+fn the_option_table_has_the_runtime_defaults() {
+    let text = read(&book().join("src/dsl.md"));
+    let cfg = mos_runtime::Config::default();
+    let secs = |d: Duration| format!("{} s", d.as_secs());
+    let want = [
+        ("max_flows", cfg.max_flows.to_string()),
+        ("buffer_size", cfg.buffer_size.to_string()),
+        ("buffers", cfg.buffers.to_string()),
+        ("max_holes", cfg.max_holes.to_string()),
+        ("overlap", cfg.overlap.name().to_string()),
+        ("idle_timeout", secs(cfg.idle_timeout)),
+        ("evict_min_idle", secs(cfg.evict_min_idle)),
+        ("batch_size", cfg.batch_size.to_string()),
+        ("verify_checksums", cfg.verify_checksums.to_string()),
+        ("buffering", cfg.buffering.to_string()),
+        ("release_drained", cfg.release_drained.to_string()),
+        ("progress", cfg.progress.to_string()),
+    ];
+    for (option, default) in want {
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{option}(")))
+            .unwrap_or_else(|| panic!("dsl.md has no row for `{option}`"));
+        let last = row.trim_end_matches('|').rsplit('|').next().map(str::trim);
+        assert_eq!(
+            last,
+            Some(default.as_str()),
+            "dsl.md: the default of {option}"
+        );
+    }
 }
