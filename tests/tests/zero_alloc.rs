@@ -156,6 +156,66 @@ fn assert_no_allocation(
     worker.core().events
 }
 
+/// The UDE library on the hot path: HTTP requests and responses, TLS ClientHellos, a UDE
+/// chained on a library event, per-flow handler switching. Counts only; allocates nothing.
+#[mos_runtime::app]
+mod library_user {
+    use mos_runtime::library;
+    use mos_runtime::prelude::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow {
+        pub requests: u32,
+    }
+
+    #[core_state]
+    #[derive(Default)]
+    pub struct Counts {
+        pub requests: u64,
+        pub responses: u64,
+        pub hellos: u64,
+        pub searches: u64,
+        pub sni_bytes: u64,
+    }
+
+    #[event(base = mos_runtime::library::HttpRequest, filter = is_search)]
+    pub struct Search;
+
+    fn is_search(cx: &FilterCx<'_, Flow, Counts>) -> bool {
+        library::http_requests(cx).any(|r| r.uri.starts_with(b"/search"))
+    }
+
+    #[on(event = mos_runtime::library::HttpRequest, hook = RCV)]
+    fn request(cx: &mut Cx<'_, Flow, Counts>) {
+        let n = library::http_requests(cx).count() as u64;
+        cx.flow_mut().requests += n as u32;
+        cx.core_mut().requests += n;
+        cx.enable(handlers::response);
+    }
+
+    #[on(event = Search, hook = RCV)]
+    fn search(cx: &mut Cx<'_, Flow, Counts>) {
+        cx.core_mut().searches += 1;
+    }
+
+    #[on(event = mos_runtime::library::HttpResponse, hook = RCV, per_flow)]
+    fn response(cx: &mut Cx<'_, Flow, Counts>) {
+        let n = library::http_responses(cx).count() as u64;
+        cx.core_mut().responses += n;
+    }
+
+    #[on(event = mos_runtime::library::TlsClientHello, hook = RCV)]
+    fn hello(cx: &mut Cx<'_, Flow, Counts>) {
+        let sni = library::tls_client_hello(cx)
+            .and_then(|h| h.sni().map(str::len))
+            .unwrap_or(0);
+        let core = cx.core_mut();
+        core.hellos += 1;
+        core.sni_bytes += sni as u64;
+    }
+}
+
 #[test]
 fn no_allocation_per_packet_on_real_captures() {
     let Some(dir) = public_dir() else { return };
