@@ -159,18 +159,18 @@ fn assert_no_allocation(
 /// The UDE library on the hot path: HTTP requests and responses, TLS ClientHellos, a UDE
 /// chained on a library event, per-flow handler switching. Counts only; allocates nothing.
 #[mos_runtime::app]
-mod library_user {
+pub mod library_user {
     use mos_runtime::library;
     use mos_runtime::prelude::*;
 
     #[flow_state]
-    #[derive(Default)]
+    #[derive(Debug, Default)]
     pub struct Flow {
         pub requests: u32,
     }
 
     #[core_state]
-    #[derive(Default)]
+    #[derive(Debug, Default)]
     pub struct Counts {
         pub requests: u64,
         pub responses: u64,
@@ -180,6 +180,7 @@ mod library_user {
     }
 
     #[event(base = mos_runtime::library::HttpRequest, filter = is_search)]
+    #[derive(Debug)]
     pub struct Search;
 
     fn is_search(cx: &FilterCx<'_, Flow, Counts>) -> bool {
