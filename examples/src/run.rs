@@ -12,7 +12,7 @@ use std::fmt;
 use std::io::Write;
 use std::process::ExitCode;
 
-use mos_runtime::{PacketSink, Report, RunError, Runtime, RuntimeBuilder};
+use mos_runtime::{PacketSink, Report, RunError, RuntimeBuilder};
 
 use crate::cli::{self, CommonArgs};
 
@@ -102,7 +102,7 @@ pub fn take_number<T: std::str::FromStr>(
 pub fn common(args: Vec<String>, usage: &str) -> Result<CommonArgs, Exit> {
     let wants_help = args.iter().any(|a| a == "-h" || a == "--help");
     if wants_help {
-        return Err(Exit::Help(usage.to_string()));
+        return Err(Exit::Help(cli::help(usage)));
     }
     let parsed = cli::parse(args, usage).map_err(Exit::Usage)?;
     if let Some(flag) = parsed.rest.first() {
@@ -116,13 +116,10 @@ pub fn trace_of(args: &CommonArgs) -> std::path::PathBuf {
     args.trace.clone().unwrap_or_else(cli::shipped_trace)
 }
 
-/// A runtime builder over the chosen input with the common options applied.
+/// A runtime builder over the chosen input — the capture, or DPDK ports with `--dpdk` when
+/// built with the `dpdk` feature — with the common options applied.
 pub fn builder(args: &CommonArgs) -> Result<RuntimeBuilder, Exit> {
-    let trace = trace_of(args);
-    let builder = Runtime::builder()
-        .pcap(&trace)
-        .map_err(|e| Exit::Failed(format!("{}: {e}", trace.display())))?;
-    Ok(builder.cores(args.cores))
+    cli::runtime_builder(args).map_err(|e| Exit::Failed(format!("{}: {e}", cli::input_name(args))))
 }
 
 /// Where an example writes: stdout (the binaries) or memory (the tests).
