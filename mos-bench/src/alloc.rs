@@ -20,7 +20,6 @@ pub struct Counting;
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        if ARMED.load(Ordering::Relaxed) { let i = NREC.fetch_add(1, Ordering::Relaxed) as usize; if i < 16 { REC[i].store(ALLOCATIONS.load(Ordering::Relaxed) * 1_000_000 + layout.size() as u64, Ordering::Relaxed); } }
         // SAFETY: the caller upholds `alloc`'s contract, which we pass on unchanged.
         unsafe { System.alloc(layout) }
     }
@@ -31,7 +30,6 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        if ARMED.load(Ordering::Relaxed) { let _ = SIZES.compare_exchange(0, new_size as u64 * 1000 + 7, Ordering::Relaxed, Ordering::Relaxed); }
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -53,11 +51,3 @@ pub fn is_installed() -> bool {
     drop(probe);
     allocations() != before
 }
-
-pub static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-pub static SIZES: AtomicU64 = AtomicU64::new(0);
-
-pub static NREC: AtomicU64 = AtomicU64::new(0);
-#[allow(clippy::declare_interior_mutable_const)]
-const Z: AtomicU64 = AtomicU64::new(0);
-pub static REC: [AtomicU64; 16] = [Z; 16];

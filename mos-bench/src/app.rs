@@ -105,7 +105,7 @@ pub struct Totals {
 
 /// The `#[core_state]`: the totals, and the allocation counter at the first packet and the
 /// last connection end (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Core {
     /// What was counted.
     pub totals: Totals,
@@ -113,16 +113,6 @@ pub struct Core {
     pub allocs_first: Option<u64>,
     /// Allocations so far at the last connection end.
     pub allocs_last: u64,
-}
-
-impl Default for Core {
-    fn default() -> Self {
-        Core {
-            totals: Totals::default(),
-            allocs_first: None,
-            allocs_last: 0,
-        }
-    }
 }
 
 impl CoreState for Core {
@@ -251,7 +241,6 @@ fn count_packet(cx: &mut MCx<'_>) {
     let core = cx.core_mut();
     if core.allocs_first.is_none() {
         core.allocs_first = Some(crate::alloc::allocations());
-        crate::alloc::ARMED.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

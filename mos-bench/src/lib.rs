@@ -13,16 +13,18 @@
 //! - [`alloc`]: the counting global allocator; [`rss`]: resident memory from `/proc`.
 //!
 //! The peers (libnids, a read-and-hash ceiling, libpcap's read loop, tshark) are built and run
-//! side by side by `mos-bench/peers/run.sh`; the criterion micro-benchmarks are in
-//! `mos-bench/benches/micro.rs`.
+//! side by side by [`peers`] (`mos-bench peers`, or `mos-bench/peers/run.sh`); the criterion
+//! micro-benchmarks are in `mos-bench/benches/micro.rs`.
 //!
 //! ```text
 //! cargo run --release -p mos-bench -- --preset W5 [--seed N] [--cores N] [--runs N]
 //! cargo run --release -p mos-bench -- --pcap FILE [--truth FILE] [--stream]
+//! mos-bench/peers/run.sh --preset W5 --runs 5        # mos, libnids, ceiling, tshark side by side
 //! ```
 
 pub mod alloc;
 pub mod app;
+pub mod peers;
 pub mod rss;
 pub mod run;
 pub mod truth;

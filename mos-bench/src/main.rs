@@ -19,6 +19,8 @@ USAGE:
     mos-bench [--preset W1|W5|WC|WB] [--seed N] [--flows N] [--concurrency N] [OPTIONS]
     mos-bench --pcap FILE [--truth FILE] [--stream] [OPTIONS]
     mos-bench memory [--flows N]
+    mos-bench peers [--preset NAME] [--seed N] [--flows N] [--concurrency N] [--runs N]
+                    [--pcap FILE [--truth FILE]] [--no-tshark] [--workdir DIR] [--max-flows N]
 
 WORKLOAD:
     --preset NAME       seeded workload generated in memory (default W1)
@@ -41,11 +43,20 @@ OPTIONS:
     -h, --help          this text
 
 memory: the bytes per tracked flow of the midstat app's workers (computed from the types),
-and the resident memory measured when a worker for N flows (default 1,000,000) is built.";
+and the resident memory measured when a worker for N flows (default 1,000,000) is built.
+
+peers: mos, libnids (with and without checksums), a mapped-file read-and-hash loop (the
+ceiling), libpcap's read loop and tshark on the same capture, alternating, each run a whole
+process; prints medians, min-max, ns per packet, peak RSS and the ratios mos/peer (default
+W5, 5 rounds; the workload is generated into --workdir, default target/mos-bench-peers).
+Needs cc, libnids-dev, libpcap-dev, GNU time and tshark.";
 
 #[derive(Debug)]
 struct Args {
     memory: bool,
+    peers: bool,
+    tshark: bool,
+    workdir: Option<PathBuf>,
     preset: Preset,
     seed: u64,
     flows: Option<u64>,
@@ -71,6 +82,9 @@ fn number<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, Stri
 fn parse(raw: Vec<String>) -> Result<Args, String> {
     let mut a = Args {
         memory: false,
+        peers: false,
+        tshark: true,
+        workdir: None,
         preset: Preset::W1,
         seed: 1,
         flows: None,
@@ -85,10 +99,15 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
         buffers: None,
         buffer_size: 64 << 10,
     };
+    let raw_has_runs = raw.iter().any(|x| x == "--runs");
+    let raw_has_preset = raw.iter().any(|x| x == "--preset");
     let mut it = raw.into_iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "memory" => a.memory = true,
+            "peers" => a.peers = true,
+            "--no-tshark" => a.tshark = false,
+            "--workdir" => a.workdir = Some(it.next().ok_or("--workdir needs a directory")?.into()),
             "--preset" => {
                 let v = it.next().unwrap_or_default();
                 a.preset = Preset::parse(&v).ok_or_else(|| format!("unknown preset {v:?}"))?;
@@ -108,6 +127,12 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if a.peers && !raw_has_runs {
+        a.runs = 5;
+    }
+    if a.peers && !raw_has_preset && a.pcap.is_none() {
+        a.preset = Preset::W5;
     }
     if a.stream && a.pcap.is_none() {
         return Err("--stream needs --pcap FILE".into());
@@ -129,6 +154,8 @@ fn main() -> ExitCode {
     };
     let result = if args.memory {
         memory(args.flows.unwrap_or(1_000_000))
+    } else if args.peers {
+        peers(&args)
     } else {
         benchmark(&args)
     };
@@ -186,7 +213,6 @@ fn benchmark(args: &Args) -> Result<(), String> {
     let line = bench(&capture, &opts, args.runs)?;
     let json = serde_json::to_string(&line).map_err(|e| e.to_string())?;
     println!("{json}");
-    for r in &alloc::REC { eprintln!("REC {}", r.load(std::sync::atomic::Ordering::Relaxed)); }
     if line.truth_ok == Some(false) {
         return Err(format!(
             "the counts differ from the ground truth: {}",
@@ -197,6 +223,37 @@ fn benchmark(args: &Args) -> Result<(), String> {
         return Err("the runs did not all count the same".into());
     }
     Ok(())
+}
+
+/// The peers side by side.
+fn peers(args: &Args) -> Result<(), String> {
+    let workdir = match &args.workdir {
+        Some(d) => d.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| e.to_string())?
+            .parent()
+            .and_then(|p| p.parent())
+            .ok_or("no target directory")?
+            .join("mos-bench-peers"),
+    };
+    let concurrency = args
+        .concurrency
+        .unwrap_or_else(|| args.preset.config(args.seed).concurrency);
+    mos_bench::peers::run(&mos_bench::peers::PeerOptions {
+        preset: args.preset.name().to_string(),
+        seed: args.seed,
+        flows: args.flows,
+        concurrency: args.concurrency,
+        runs: args.runs,
+        pcap: args.pcap.clone(),
+        truth: args.truth.clone(),
+        tshark: args.tshark,
+        workdir,
+        max_flows: args.max_flows.unwrap_or_else(|| match &args.pcap {
+            Some(_) => 1 << 16,
+            None => (concurrency as usize * 3 / 2).next_power_of_two().max(1024),
+        }),
+    })
 }
 
 /// Bytes per tracked flow, computed and measured.
@@ -214,6 +271,10 @@ fn memory(flows: u64) -> Result<(), String> {
     let line = serde_json::json!({
         "flows": flows,
         "bytes_per_flow_computed": budget.per_flow,
+        "slot_bytes": budget.slot,
+        "index_bytes": budget.index,
+        "timer_bytes": budget.timers,
+        "app_bytes": budget.app,
         "flows_total_bytes_computed": budget.flows_total,
         "resident_bytes_measured": resident,
         "bytes_per_flow_measured": resident as f64 / flows.max(1) as f64,

@@ -197,7 +197,6 @@ pub fn bench(capture: &Capture, opts: &Options, runs: usize) -> Result<BenchLine
     let first = &outcomes[0];
     let counted = first.counted();
     let counts_identical = outcomes.iter().all(|o| o.counted() == counted);
-    eprintln!("window {:?} {}", first.core.allocs_first, first.core.allocs_last);
     let allocs_per_packet =
         first.core.steady_allocations() as f64 / first.report.packets.max(1) as f64;
 

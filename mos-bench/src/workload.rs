@@ -68,7 +68,6 @@ pub fn generate(name: String, cfg: WorkloadConfig) -> Result<Capture, String> {
     wl.drain_truth(|c| expected.add(c));
     let stats = wl.stats();
     expected.set_summary(&stats.summary);
-    drop(writer);
     out.shrink_to_fit();
     Ok(Capture {
         name,

@@ -244,6 +244,14 @@ impl RuntimeBuilder {
                 self.cores
             )));
         }
+        #[cfg(feature = "dpdk")]
+        if self.sink.is_some() && matches!(source, Source::Dpdk(_)) {
+            return Err(RunError::Config(
+                "inline(sink) with a DPDK source: DPDK forwards between its own ports; set \
+                 DpdkConfig::forward instead"
+                    .to_string(),
+            ));
+        }
         if self.cfg.buffer_size < 1024 {
             return Err(RunError::Config(format!(
                 "buffer_size = {} (at least 1024)",

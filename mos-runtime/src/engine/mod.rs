@@ -13,6 +13,30 @@
 //! indexed by flow handle), per-flow handler bits, buffer pool, timer wheel, counters — all sized
 //! at construction. The per-packet path allocates nothing. The app is a type parameter, so every
 //! dispatch is a direct, inlinable call of the app's generated entry.
+//!
+//! # Memory
+//! [`Worker::memory`] gives the figures for a configuration ([`MemoryBudget`]). Per flow of
+//! `max_flows` capacity, allocated and touched at start-up whether used or not:
+//!
+//! | part | bytes |
+//! |---|---|
+//! | flow-table slot: 64-byte header (key, LRU links, generation) + connection record | 1,360 |
+//! | — of the record: two endpoints, each TCP state 52, reassembly metadata 472 (of which the out-of-order table, 16 × 16, and the gap table, 8 × 16), sent counters 48 | 1,296 |
+//! | hash index (8-byte entries, load ≤ ½) | 16–32 |
+//! | timer wheel: two entries (idle timeout, app timer) | 144 |
+//! | handler enable bits | 16 |
+//! | the app's `#[flow_state]` | `size_of::<Flow>()` |
+//!
+//! That is 1,609 bytes per flow for the benchmark's midstat app (72-byte flow state):
+//! 1,000,000 flows take 1.6 GB (1.56 GB resident, measured by `mos-bench memory`), 16,384
+//! take 26 MB. Reassembly buffers are not in that figure: the pool reserves
+//! `buffers × buffer_size` of address space, and a side holds a buffer only while it has bytes
+//! to keep — from its first payload byte until everything received has been read (with
+//! [`Config::release_drained`], the default) — so resident buffer memory follows the data in
+//! flight, and the few buffers in use are reused while their pages are warm. A budget for
+//! 1 M concurrent flows is therefore 1.6 GB plus `buffer_size` for each side holding unread
+//! or out-of-order data at once (e.g. 20,000 such sides × 64 KiB = 1.3 GB reserved, touched
+//! only as far as written).
 
 pub(crate) mod conn;
 mod dispatch;
@@ -104,6 +128,16 @@ pub struct MemoryBudget {
     /// endpoints' TCP state and reassembly metadata), its share of the hash index, the app's
     /// flow state, the handler bits, and two timer entries.
     pub per_flow: usize,
+    /// Of `per_flow`: the flow-table slot (64-byte header with the key and LRU links, and
+    /// the connection record: both endpoints' TCP state, reassembly metadata with its
+    /// out-of-order and gap tables, counters).
+    pub slot: usize,
+    /// Of `per_flow`: the hash index's share (8-byte entries, 2 to 4 per flow).
+    pub index: usize,
+    /// Of `per_flow`: two timer-wheel entries (idle timeout, app timer).
+    pub timers: usize,
+    /// Of `per_flow`: the app's flow state and the handler enable bits.
+    pub app: usize,
     /// The per-flow structures for `max_flows` flows, plus the timer wheel's fixed heads.
     pub flows_total: usize,
     /// The buffer pool's reservation, `buffers × buffer_size` (address space; resident only
@@ -157,8 +191,14 @@ impl<A: App> Worker<A> {
             TimerWheel::<TimerEntry>::memory_bytes(n * 2 + 16).map_err(|e| cap(e.to_string()))?;
         let app = n * (std::mem::size_of::<A::Flow>() + std::mem::size_of::<HandlerSet>());
         let flows_total = table + timers + app;
+        let slot = FlowTable::<Conn>::slot_bytes();
+        let per = |total: usize| total / n.max(1);
         Ok(MemoryBudget {
             per_flow: flows_total.div_ceil(n.max(1)),
+            slot,
+            index: per(table).saturating_sub(slot),
+            timers: per(timers),
+            app: per(app),
             flows_total,
             buffers_reserved: cfg.buffers.saturating_mul(cfg.buffer_size),
         })

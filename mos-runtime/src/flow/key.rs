@@ -124,7 +124,9 @@ impl FlowKey {
         proto: u8,
         family: u8,
     ) -> (FlowKey, bool) {
-        let swapped = (src, src_port) > (dst, dst_port);
+        // Lexicographic order of (address bytes, port), compared as big-endian integers (the
+        // same order, without a byte-wise comparison loop).
+        let swapped = (u128::from_be_bytes(src), src_port) > (u128::from_be_bytes(dst), dst_port);
         let ((lower_addr, lower_port), (upper_addr, upper_port)) = if swapped {
             ((dst, dst_port), (src, src_port))
         } else {

@@ -2,14 +2,28 @@
 //! generation-checked [`FlowId`] handles, and ordered by recency of activity.
 //!
 //! # Layout
-//! Two arrays, both allocated by [`FlowTable::new`] and never resized:
+//! Three arrays, all allocated by [`FlowTable::new`] and never resized:
 //!
-//! - `slots`: one slot per flow of capacity, holding the key, the value, the time of last
-//!   activity, a generation counter and two `u32` links. The links thread the occupied slots
-//!   into the LRU list (oldest at the head, most recently active at the tail) and the free slots
-//!   into a singly-linked free list. A slot's index never changes while the flow lives, so the
-//!   engine keeps per-flow data that must not move (buffers, app state) in parallel arrays
-//!   indexed by [`FlowId::index`].
+//! - `slots`: one 64-byte slot header per flow of capacity, holding the key, the time of last
+//!   activity, a generation counter, an occupied flag and two `u32` links. The links thread the
+//!   occupied slots into the LRU list (oldest at the head, most recently active at the tail)
+//!   and the free slots into a singly-linked free list. A slot's index never changes while the
+//!   flow lives, so the engine keeps per-flow data that must not move (buffers, app state) in
+//!   parallel arrays indexed by [`FlowId::index`].
+//! - `values`: the values, parallel to `slots`. Headers and values are apart because the
+//!   per-packet work on the table — comparing the key, checking a handle, moving a flow to the
+//!   LRU tail (which rewrites its two neighbours' links) — reads and writes headers only: a
+//!   dense array of one cache line per flow stays in the caches far better than headers spread
+//!   over values of a kilobyte or more, and the value is then read only where its user reads
+//!   it.
+//!
+//! Both arrays are reserved for the whole capacity by `new` but filled only as slots are
+//! first used: a slot that was never used is past the arrays' length (a *watermark*), and the
+//! free list holds only slots that were used and freed. An insert takes the free list's head,
+//! else the next slot at the watermark — the same order as a free list built in slot order,
+//! without writing every slot at start-up. So building a table of a million flows writes
+//! nothing but its index, and resident memory follows the most flows held at once; pushing
+//! within the reserved capacity never reallocates.
 //! - `index`: an open-addressing hash index of power-of-two size at least twice the capacity
 //!   (load factor ≤ 1/2), each entry 8 bytes: the slot number and the low 32 bits of the key's
 //!   hash. Linear probing; the home position is the hash's low bits, so an entry's home can be
@@ -120,9 +134,10 @@ impl fmt::Display for InsertError {
 
 impl std::error::Error for InsertError {}
 
-/// One flow's storage. Free slots keep their last key and `value: None`.
+/// One flow's header (its value is in `values`, same index). Free slots keep their last key,
+/// `occupied: false` and a `None` value.
 #[derive(Debug)]
-struct Slot<T> {
+struct Slot {
     key: FlowKey,
     generation: u32,
     /// LRU: the next older flow (occupied) — unused when free.
@@ -130,7 +145,8 @@ struct Slot<T> {
     /// LRU: the next newer flow (occupied) or the next free slot (free).
     next: u32,
     last_seen: Timestamp,
-    value: Option<T>,
+    /// A flow lives here (its value is `Some`).
+    occupied: bool,
 }
 
 /// An index entry: `slot == NIL` is empty.
@@ -146,7 +162,12 @@ const EMPTY: IndexEntry = IndexEntry { slot: NIL, tag: 0 };
 /// Fixed-capacity flow storage: hash lookup by [`FlowKey`], [`FlowId`] handles, an O(1) LRU
 /// order. See the [module docs](self) for the layout.
 pub struct FlowTable<T> {
-    slots: Vec<Slot<T>>,
+    /// Slots in use or used before (`slots.len()` is the watermark); capacity reserved.
+    slots: Vec<Slot>,
+    /// Parallel to `slots`, same length.
+    values: Vec<Option<T>>,
+    /// The most flows the table holds.
+    capacity: usize,
     index: Vec<IndexEntry>,
     /// `index.len() - 1`.
     mask: usize,
@@ -159,7 +180,7 @@ pub struct FlowTable<T> {
 }
 
 impl<T> FlowTable<T> {
-    /// A table for up to `capacity` flows, all its memory allocated now.
+    /// A table for up to `capacity` flows, all its memory allocated (reserved) now.
     ///
     /// Fails for 0, for more than [`MAX_CAPACITY`], or when the allocator refuses
     /// [`FlowTable::memory_bytes`] bytes.
@@ -167,31 +188,23 @@ impl<T> FlowTable<T> {
         let bytes = Self::memory_bytes(capacity)?;
         let index_len = Self::index_len(capacity)?;
         let oom = TableConfigError::OutOfMemory { bytes };
-        let mut slots: Vec<Slot<T>> = Vec::new();
+        let mut slots: Vec<Slot> = Vec::new();
         slots.try_reserve_exact(capacity).map_err(|_| oom)?;
+        let mut values: Vec<Option<T>> = Vec::new();
+        values.try_reserve_exact(capacity).map_err(|_| oom)?;
         let mut index: Vec<IndexEntry> = Vec::new();
         index.try_reserve_exact(index_len).map_err(|_| oom)?;
-        // Free list in slot order, so a fresh table hands out slots 0, 1, 2, …
-        // (`capacity` ≤ MAX_CAPACITY < u32::MAX, so the casts are exact).
-        slots.extend((0..capacity).map(|i| Slot {
-            key: FlowKey::from_v4([0; 4], 0, [0; 4], 0, 0).0,
-            generation: 0,
-            prev: NIL,
-            next: if i + 1 < capacity {
-                (i + 1) as u32
-            } else {
-                NIL
-            },
-            last_seen: Timestamp::ZERO,
-            value: None,
-        }));
+        // Slots are filled at the watermark as they are first used (see the module docs); a
+        // fresh table hands out slots 0, 1, 2, …
         index.resize(index_len, EMPTY);
         Ok(FlowTable {
             slots,
+            values,
+            capacity,
             index,
             mask: index_len - 1,
             len: 0,
-            free_head: 0,
+            free_head: NIL,
             lru_head: NIL,
             lru_tail: NIL,
         })
@@ -210,10 +223,10 @@ impl<T> FlowTable<T> {
         Ok((2 * capacity).next_power_of_two())
     }
 
-    /// Bytes of one slot for this `T`: the key (38 bytes), timestamp, generation, two links,
-    /// and `Option<T>` (plus padding).
+    /// Bytes of one slot for this `T`: the 64-byte header (the 38-byte key, timestamp,
+    /// generation, two links, the occupied flag, padding) and `Option<T>`.
     pub const fn slot_bytes() -> usize {
-        size_of::<Slot<T>>()
+        size_of::<Slot>() + size_of::<Option<T>>()
     }
 
     /// The memory a table of `capacity` flows takes:
@@ -244,14 +257,14 @@ impl<T> FlowTable<T> {
     /// The maximum number of flows.
     #[inline]
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.capacity
     }
 
     /// Every slot is taken: the next [`insert`](FlowTable::insert) fails unless a flow is
     /// removed first.
     #[inline]
     pub fn is_full(&self) -> bool {
-        self.len == self.slots.len()
+        self.len == self.capacity
     }
 
     /// The flow with this key. Computes [`FlowKey::hash64`]; use
@@ -325,15 +338,19 @@ impl<T> FlowTable<T> {
             }
             Probe::Vacant { pos } => pos,
         };
-        let index = self.free_head;
+        let Some(index) = self.take_free() else {
+            return Err(InsertError::TableFull);
+        };
         let Some(slot) = self.slots.get_mut(index as usize) else {
             return Err(InsertError::TableFull);
         };
-        self.free_head = slot.next;
         slot.key = key;
-        slot.value = Some(value);
+        slot.occupied = true;
         slot.last_seen = now;
         let generation = slot.generation;
+        if let Some(v) = self.values.get_mut(index as usize) {
+            *v = Some(value);
+        }
         self.index[pos] = IndexEntry {
             slot: index,
             tag: hash as u32,
@@ -343,19 +360,44 @@ impl<T> FlowTable<T> {
         Ok(FlowId { index, generation })
     }
 
+    /// A free slot, off the free list or at the watermark (then filled with a fresh header and
+    /// `None`, within the reserved capacity); `None` when the table is full.
+    fn take_free(&mut self) -> Option<u32> {
+        if let Some(slot) = self.slots.get(self.free_head as usize) {
+            let index = self.free_head;
+            self.free_head = slot.next;
+            return Some(index);
+        }
+        if self.slots.len() >= self.capacity {
+            return None;
+        }
+        // `capacity` ≤ MAX_CAPACITY < u32::MAX, so the cast is exact.
+        let index = self.slots.len() as u32;
+        self.slots.push(Slot {
+            key: FlowKey::from_v4([0; 4], 0, [0; 4], 0, 0).0,
+            generation: 0,
+            prev: NIL,
+            next: NIL,
+            last_seen: Timestamp::ZERO,
+            occupied: false,
+        });
+        self.values.push(None);
+        Some(index)
+    }
+
     /// The slot of a live handle.
     #[inline]
-    fn live(&self, id: FlowId) -> Option<&Slot<T>> {
+    fn live(&self, id: FlowId) -> Option<&Slot> {
         self.slots
             .get(id.index as usize)
-            .filter(|s| s.generation == id.generation && s.value.is_some())
+            .filter(|s| s.generation == id.generation && s.occupied)
     }
 
     #[inline]
-    fn live_mut(&mut self, id: FlowId) -> Option<&mut Slot<T>> {
+    fn live_mut(&mut self, id: FlowId) -> Option<&mut Slot> {
         self.slots
             .get_mut(id.index as usize)
-            .filter(|s| s.generation == id.generation && s.value.is_some())
+            .filter(|s| s.generation == id.generation && s.occupied)
     }
 
     /// Whether the handle still names a flow in this table.
@@ -367,13 +409,15 @@ impl<T> FlowTable<T> {
     /// The flow's value.
     #[inline]
     pub fn get(&self, id: FlowId) -> Option<&T> {
-        self.live(id)?.value.as_ref()
+        self.live(id)?;
+        self.values.get(id.index as usize)?.as_ref()
     }
 
     /// The flow's value, mutably.
     #[inline]
     pub fn get_mut(&mut self, id: FlowId) -> Option<&mut T> {
-        self.live_mut(id)?.value.as_mut()
+        self.live(id)?;
+        self.values.get_mut(id.index as usize)?.as_mut()
     }
 
     /// The flow's key.
@@ -452,8 +496,9 @@ impl<T> FlowTable<T> {
         }
         self.delete_at(pos);
         self.unlink(id.index);
+        let value = self.values.get_mut(id.index as usize)?.take()?;
         let slot = &mut self.slots[id.index as usize];
-        let value = slot.value.take()?;
+        slot.occupied = false;
         slot.generation = slot.generation.wrapping_add(1);
         slot.next = self.free_head;
         slot.prev = NIL;
@@ -552,7 +597,8 @@ impl<T> fmt::Debug for FlowTable<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FlowTable")
             .field("len", &self.len)
-            .field("capacity", &self.slots.len())
+            .field("capacity", &self.capacity)
+            .field("watermark", &self.slots.len())
             .field("index_len", &self.index.len())
             .finish()
     }
@@ -576,7 +622,8 @@ impl<'a, T> Iterator for Iter<'a, T> {
         };
         self.cur = slot.next;
         self.remaining = self.remaining.saturating_sub(1);
-        Some((id, &slot.key, slot.value.as_ref()?))
+        let value = self.table.values.get(id.index as usize)?.as_ref()?;
+        Some((id, &slot.key, value))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -57,17 +57,20 @@ fn sum_le(data: &[u8]) -> u64 {
         }
     }
     let mut total: u64 = lanes.iter().sum();
-    let mut words = blocks.remainder().chunks(4);
+    let mut words = blocks.remainder().chunks_exact(8);
     for word in &mut words {
-        // The zero padding goes after the bytes: the remainder starts at a multiple of 4, so
-        // its 16-bit words keep their halves.
-        let mut w = [0u8; 4];
-        for (dst, src) in w.iter_mut().zip(word) {
-            *dst = *src;
-        }
-        total += u64::from(u32::from_le_bytes(w));
+        let w = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+        total += (w & 0xffff_ffff) + (w >> 32);
     }
-    total
+    // The zero padding goes after the last bytes: they start at a multiple of 8, so their
+    // 16-bit words keep their halves.
+    let tail = words.remainder();
+    let mut last = [0u8; 8];
+    if let Some(dst) = last.get_mut(..tail.len()) {
+        dst.copy_from_slice(tail);
+    }
+    let w = u64::from_le_bytes(last);
+    total + (w & 0xffff_ffff) + (w >> 32)
 }
 
 /// Reduces a partial sum to the 16-bit ones'-complement sum.

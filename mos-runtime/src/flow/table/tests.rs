@@ -35,7 +35,11 @@ fn check<T>(t: &FlowTable<T>) {
         }
         used += 1;
         let s = &t.slots[e.slot as usize];
-        assert!(s.value.is_some(), "index names a free slot");
+        assert!(s.occupied, "index names a free slot");
+        assert!(
+            t.values[e.slot as usize].is_some(),
+            "an occupied slot without a value"
+        );
         assert!(!seen[e.slot as usize], "slot indexed twice");
         seen[e.slot as usize] = true;
         let hash = s.key.hash64();
@@ -55,7 +59,7 @@ fn check<T>(t: &FlowTable<T>) {
     let mut cur = t.lru_head;
     while cur != NIL {
         let s = &t.slots[cur as usize];
-        assert!(s.value.is_some());
+        assert!(s.occupied && t.values[cur as usize].is_some());
         assert_eq!(s.prev, prev);
         prev = cur;
         cur = s.next;
@@ -68,12 +72,18 @@ fn check<T>(t: &FlowTable<T>) {
     let mut free = 0;
     let mut cur = t.free_head;
     while cur != NIL {
-        assert!(t.slots[cur as usize].value.is_none());
+        assert!(!t.slots[cur as usize].occupied && t.values[cur as usize].is_none());
         cur = t.slots[cur as usize].next;
         free += 1;
         assert!(free <= t.capacity());
     }
-    assert_eq!(free + t.len(), t.capacity());
+    // Never-used slots lie past the watermark; the arrays stay in step and within capacity.
+    assert_eq!(t.slots.len(), t.values.len());
+    assert!(t.slots.len() <= t.capacity());
+    assert_eq!(
+        free + t.len() + (t.capacity() - t.slots.len()),
+        t.capacity()
+    );
 }
 
 /// Probe distance (from home) of every entry.
@@ -116,7 +126,8 @@ fn rejects_bad_capacities() {
 fn memory_budget() {
     assert_eq!(size_of::<FlowKey>(), 38);
     assert_eq!(INDEX_ENTRY_BYTES, 8);
-    // key 38 + padding 2 + generation, prev, next 12 + last_seen 8 + Option<u64> 16.
+    // Header: key 38 + padding 2 + generation, prev, next 12 + last_seen 8 + occupied 1 +
+    // padding 3 = 64; value: Option<u64> 16.
     assert_eq!(FlowTable::<u64>::slot_bytes(), 80);
     assert_eq!(FlowTable::<u64>::index_len(100), Ok(256));
     assert_eq!(FlowTable::<u64>::index_len(128), Ok(256));
@@ -127,7 +138,7 @@ fn memory_budget() {
         Ok((1 << 20) * 80 + (1 << 21) * 8)
     );
     // The figures of the module docs.
-    assert_eq!(FlowTable::<()>::slot_bytes(), 64);
+    assert_eq!(FlowTable::<()>::slot_bytes(), 65);
     assert_eq!(FlowTable::<[u64; 8]>::slot_bytes(), 136);
     assert_eq!(FlowTable::<[u64; 8]>::memory_bytes(1 << 20), Ok(152 << 20));
     // The allocation is what the budget says, and nothing grows afterwards.
@@ -369,7 +380,7 @@ fn entries_before_their_home_are_not_shifted() {
     t.insert(d, 'd', ts(0)).unwrap();
     let at = |t: &FlowTable<char>, p: usize| {
         let s = t.index[p].slot;
-        (s != NIL).then(|| *t.slots[s as usize].value.as_ref().unwrap())
+        (s != NIL).then(|| *t.values[s as usize].as_ref().unwrap())
     };
     assert_eq!(
         (5..10).map(|p| at(&t, p)).collect::<Vec<_>>(),

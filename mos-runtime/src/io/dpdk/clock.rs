@@ -131,7 +131,7 @@ impl RunClock {
         // in `new`) and DPDK's dynamic fields are 8-byte aligned only by convention, so it is
         // read unaligned.
         unsafe {
-            if sys::mos_rte_pktmbuf_ol_flags(m) & flag == 0 {
+            if super::mbuf::ol_flags(m) & flag == 0 {
                 return burst_time;
             }
             let units = m.cast::<u8>().add(offset).cast::<u64>().read_unaligned();

@@ -150,12 +150,14 @@ pub struct DpdkConfig {
     pub eal_args: Vec<String>,
     /// The ports of the run, indexed from 0 in this order. Empty: every port the EAL probed
     /// (its `--vdev`s and bound NICs) that no other run owns, in port-id order. Every port is
-    /// polled for packets (a `net_pcap` port with only a `tx_pcap` just never yields any).
+    /// polled for packets, except outputs (see [`DpdkConfig::forward`]).
     pub ports: Vec<PortSpec>,
     /// Inline mode: `(from, to)` sends what arrives on port `from` and the app does not drop
     /// out of port `to` (indices into the run's ports; `(0, 1), (1, 0)` is a bump in the wire,
     /// `(0, 0)` a reflector). Handlers may rewrite packets in place and drop them. Packets of
-    /// a port with no pair are only observed, then freed.
+    /// a port with no pair are only observed, then freed. A port that is only ever a `to` is
+    /// an output and is not polled (`net_pcap` with a `tx_pcap` only, a ring that someone
+    /// else reads).
     pub forward: Vec<(usize, usize)>,
     /// Workers (threads, each registered as an EAL lcore). 0: one per EAL lcore (`-l`).
     pub workers: usize,

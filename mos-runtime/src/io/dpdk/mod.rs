@@ -32,7 +32,9 @@
 //! 6. **Stopping**: [`DpdkConfig::stop`] (a flag, for live ports) or
 //!    [`DpdkConfig::stop_when_idle`] (every worker idle at once; a file-backed `net_pcap` is
 //!    exhausted at its first empty burst). Packets already received are still processed;
-//!    then each engine's `finish` ends the open connections (`EndReason::TraceEnd`).
+//!    then each engine's `finish` ends the open connections (`EndReason::TraceEnd`). A
+//!    handler that panics stops every worker, and the panic resumes on the caller's thread
+//!    once the ports are given back.
 //!
 //! # Inline mode
 //!
@@ -88,6 +90,7 @@ mod config;
 mod eal;
 mod error;
 mod fanout;
+mod mbuf;
 mod mempool;
 mod plan;
 mod port;

@@ -68,15 +68,16 @@ impl Plan {
             }
             route[from] = Some(to);
         }
-        let polled = |c: &PortCaps| c.max_rx_queues > 0;
+        // A port that only receives forwarded packets is an output, not an input: polling it
+        // would read back what was sent (net_ring) or nothing (a tx-only net_pcap).
+        let output_only = |i: usize| route.contains(&Some(i)) && route.get(i) == Some(&None);
+        let polled_at = |i: usize, c: &PortCaps| c.max_rx_queues > 0 && !output_only(i);
         let spread = if workers == 1 {
             Spread::Single
         } else {
-            let rss_ok = caps.iter().filter(|c| polled(c)).all(|c| c.rss_for(wq));
-            let symmetric = caps
-                .iter()
-                .filter(|c| polled(c))
-                .all(PortCaps::symmetric_key);
+            let inputs = || caps.iter().enumerate().filter(|&(i, c)| polled_at(i, c));
+            let rss_ok = inputs().all(|(_, c)| c.rss_for(wq));
+            let symmetric = inputs().all(|(_, c)| c.symmetric_key());
             match cfg.fanout {
                 Fanout::Software => Spread::Software,
                 Fanout::Rss if rss_ok => Spread::Rss,
@@ -92,7 +93,7 @@ impl Plan {
         };
         let mut setups = Vec::with_capacity(nports);
         for (i, c) in caps.iter().enumerate() {
-            let rx_queues = if !polled(c) {
+            let rx_queues = if !polled_at(i, c) {
                 0
             } else if spread == Spread::Rss {
                 wq

@@ -13,6 +13,7 @@ use super::clock::{PortClock, RunClock};
 use super::config::{DpdkConfig, IdleStop, PortSpec};
 use super::eal::{self, LcoreGuard};
 use super::fanout::{self, Ring};
+use super::mbuf;
 use super::mempool::Mempool;
 use super::plan::{Plan, Spread};
 use super::port::{Owner, Port};
@@ -146,6 +147,7 @@ pub(crate) fn run<A: App>(
                 let ctx = &ctx;
                 s.spawn(move || {
                     let _lcore = LcoreGuard::register();
+                    let _unwind = UnwindGuard(ctx);
                     Lane::new(engine, spec, ctx).run()
                 })
             })
@@ -222,6 +224,21 @@ impl Shared<'_> {
     #[inline]
     fn stopping(&self) -> bool {
         self.done.load(Ordering::Acquire) || self.stop.is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+}
+
+/// Stops the run if a worker's thread unwinds (a handler panicked): the other workers would
+/// otherwise wait for it forever. It counts as retired; the panic is resumed on the caller's
+/// thread once every worker has stopped. The mbufs the panicking worker held are lost to the
+/// pool (the pool itself is freed with the run).
+struct UnwindGuard<'r>(&'r Shared<'r>);
+
+impl Drop for UnwindGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.done.store(true, Ordering::Release);
+            self.0.retired.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -448,7 +465,7 @@ impl<'r, A: App> Lane<'r, A> {
                 retired = true;
                 ctx.retired.fetch_add(1, Ordering::AcqRel);
             }
-            if retired && ctx.retired.load(Ordering::Acquire) == ctx.workers {
+            if retired && ctx.retired.load(Ordering::Acquire) >= ctx.workers {
                 // Nobody enqueues any more: what is in the ring now is all there will be.
                 while self.poll_inbox() > 0 {}
                 break;
@@ -496,6 +513,11 @@ impl<'r, A: App> Lane<'r, A> {
                 if let Some(w) = self.owner(m) {
                     if w != self.index {
                         if let Some(list) = self.pending.get_mut(w) {
+                            // The owner learns the input port from the mbuf; software
+                            // devices (net_ring) leave there whatever port the mbuf came from
+                            // before, so it is set here.
+                            // SAFETY: `m` is this worker's until it is enqueued.
+                            unsafe { (*m).port = port };
                             list.push(m);
                             self.pending_count += 1;
                             continue;
@@ -503,7 +525,7 @@ impl<'r, A: App> Lane<'r, A> {
                     }
                 }
             }
-            self.handle(m, now);
+            self.handle(m, port, now);
         }
         self.end_burst();
         n
@@ -524,7 +546,9 @@ impl<'r, A: App> Lane<'r, A> {
         let now = self.burst_time();
         for k in 0..n {
             let m = self.burst[k];
-            self.handle(m, now);
+            // SAFETY: the producer set the input port before enqueueing `m`, now ours.
+            let port = unsafe { (*m).port };
+            self.handle(m, port, now);
         }
         self.end_burst();
         n
@@ -549,27 +573,23 @@ impl<'r, A: App> Lane<'r, A> {
     #[inline]
     fn owner(&self, m: *mut sys::rte_mbuf) -> Option<usize> {
         // SAFETY: `m` was just received and is owned by this worker; its first segment holds
-        // data_len bytes at mtod (a chain's first segment holds at least the headers).
+        // data_len bytes at its data pointer (a chain's first segment holds the headers).
         let frame = unsafe {
-            std::slice::from_raw_parts(
-                sys::mos_rte_pktmbuf_mtod(m),
-                usize::from(sys::mos_rte_pktmbuf_data_len(m)),
-            )
+            let s = mbuf::seg(m);
+            std::slice::from_raw_parts(s.data, usize::from(s.data_len))
         };
         fanout::owner_of(frame, self.ctx.workers)
     }
 
-    /// One packet through the engine, then to its output or back to the pool.
+    /// One packet, received on `port`, through the engine, then to its output or back to the
+    /// pool. The port is the queue's, not the mbuf's `port` field: software devices
+    /// (`net_ring`) do not set that field, so an mbuf forwarded into a ring would otherwise
+    /// look, when read back, as if it came from its first port.
     #[inline]
-    fn handle(&mut self, m: *mut sys::rte_mbuf, now: Timestamp) {
+    fn handle(&mut self, m: *mut sys::rte_mbuf, port: u16, now: Timestamp) {
         // SAFETY: `m` is a valid mbuf this worker owns.
-        let (port, segs, wire_len) = unsafe {
-            (
-                sys::mos_rte_pktmbuf_port(m),
-                sys::mos_rte_pktmbuf_nb_segs(m),
-                sys::mos_rte_pktmbuf_pkt_len(m),
-            )
-        };
+        let seg = unsafe { mbuf::seg(m) };
+        let wire_len = seg.pkt_len;
         // SAFETY: as above.
         let ts = unsafe { self.ctx.clock.stamp(m, port, now) };
         let route = self
@@ -577,18 +597,13 @@ impl<'r, A: App> Lane<'r, A> {
             .get(usize::from(port))
             .copied()
             .unwrap_or(NO_ROUTE);
-        if segs != 1 {
+        if seg.nb_segs != 1 {
             return self.handle_chain(m, ts, wire_len, route);
         }
-        // SAFETY: a single-segment mbuf holds its whole packet, data_len bytes at mtod, inside
-        // its buffer. Received mbufs are direct with refcnt 1, so nothing else reads or writes
-        // these bytes while the slice lives (it ends before `m` is sent or freed).
-        let (data, len) = unsafe {
-            (
-                sys::mos_rte_pktmbuf_mtod(m),
-                usize::from(sys::mos_rte_pktmbuf_data_len(m)),
-            )
-        };
+        // A single-segment mbuf holds its whole packet, data_len bytes at its data pointer,
+        // inside its buffer. Received mbufs are direct with refcnt 1, so nothing else reads or
+        // writes these bytes while the slice lives (it ends before `m` is sent or freed).
+        let (data, len) = (seg.data, usize::from(seg.data_len));
         match self.tx.get_mut(usize::from(route)) {
             None => {
                 // SAFETY: see above.
@@ -668,20 +683,17 @@ unsafe fn gather(m: *mut sys::rte_mbuf, out: &mut [u8]) -> usize {
     let mut at = 0usize;
     let mut seg = m;
     while !seg.is_null() && at < out.len() {
-        // SAFETY: `seg` is a segment of the chain (caller); data_len bytes at mtod are its data.
-        let (data, len) = unsafe {
-            (
-                sys::mos_rte_pktmbuf_mtod(seg),
-                usize::from(sys::mos_rte_pktmbuf_data_len(seg)),
-            )
-        };
+        // SAFETY: `seg` is a segment of the chain (caller); data_len bytes at its data pointer
+        // are its data.
+        let s = unsafe { mbuf::seg(seg) };
+        let (data, len) = (s.data, usize::from(s.data_len));
         let take = len.min(out.len() - at);
         // SAFETY: as above; `out[at..at + take]` is in bounds and does not overlap the mbuf.
         let src = unsafe { std::slice::from_raw_parts(data, take) };
         out[at..at + take].copy_from_slice(src);
         at += take;
         // SAFETY: as above.
-        seg = unsafe { sys::mos_rte_pktmbuf_next(seg) };
+        seg = unsafe { mbuf::next(seg) };
     }
     at
 }
@@ -696,17 +708,13 @@ unsafe fn scatter(m: *mut sys::rte_mbuf, data: &[u8]) {
     let mut seg = m;
     while !seg.is_null() && at < data.len() {
         // SAFETY: `seg` is a segment of the chain (caller), exclusively owned.
-        let (dst, len) = unsafe {
-            (
-                sys::mos_rte_pktmbuf_mtod(seg),
-                usize::from(sys::mos_rte_pktmbuf_data_len(seg)),
-            )
-        };
+        let s = unsafe { mbuf::seg(seg) };
+        let (dst, len) = (s.data, usize::from(s.data_len));
         let take = len.min(data.len() - at);
         // SAFETY: as above; the segment has `len >= take` bytes at `dst`.
         unsafe { std::slice::from_raw_parts_mut(dst, take) }.copy_from_slice(&data[at..at + take]);
         at += take;
         // SAFETY: as above.
-        seg = unsafe { sys::mos_rte_pktmbuf_next(seg) };
+        seg = unsafe { mbuf::next(seg) };
     }
 }
