@@ -65,7 +65,7 @@ pub mod flowdump {
     }
 
     /// Where records go.
-    #[core_state(merge = merge)]
+    #[core_state(merge = merge, fork = fork)]
     #[derive(Debug, Default)]
     pub struct Core {
         /// Print each record as a JSON line on [`Core::out`] as it is produced.
@@ -74,6 +74,15 @@ pub mod flowdump {
         pub records: Vec<ConnRecord>,
         /// Where streamed records go.
         pub out: Out,
+    }
+
+    /// Another worker's start under `--cores N`: the same output choice, no records.
+    fn fork(first: &Core) -> Core {
+        Core {
+            stream: first.stream,
+            records: Vec::new(),
+            out: first.out.fork(),
+        }
     }
 
     fn merge(core: &mut Core, other: Core) {

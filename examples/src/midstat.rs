@@ -136,7 +136,7 @@ pub mod midstat {
     }
 
     /// Per worker: the live rows, the clock of the tables, the totals of ended connections.
-    #[core_state(merge = merge)]
+    #[core_state(merge = merge, fork = fork)]
     #[derive(Debug)]
     pub struct Core {
         /// Where tables go.
@@ -167,8 +167,17 @@ pub mod midstat {
         pub untracked: u64,
     }
 
-    /// What workers other than the first start with under `--cores N` (`#[core_state]` has no
-    /// way yet to copy the first worker's options): the default interval and a full-size slab.
+    /// Another worker's start under `--cores N`: the first worker's options, empty tables.
+    fn fork(first: &Core) -> Core {
+        Core {
+            out: first.out.fork(),
+            quiet: first.quiet,
+            interval: first.interval,
+            ..Core::default()
+        }
+    }
+
+    /// The state with the default options (the runtime's `Default` requirement).
     impl Default for Core {
         fn default() -> Core {
             Core {

@@ -2,7 +2,7 @@
 # mos and its peers side by side, in one command:
 #
 #   mos-bench/peers/run.sh [--preset W5] [--seed 1] [--runs 5] [--pcap FILE [--truth FILE]]
-#                          [--no-tshark] [--workdir DIR]
+#                          [--no-tshark] [--tshark-runs N] [--workdir DIR]
 #
 # Builds mos-bench and mos-synth (release), then runs `mos-bench peers`, which builds the C
 # peers (libnids monitor, mapped-file ceiling, libpcap loop), generates the workload if needed,

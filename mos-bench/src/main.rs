@@ -20,7 +20,8 @@ USAGE:
     mos-bench --pcap FILE [--truth FILE] [--stream] [OPTIONS]
     mos-bench memory [--flows N]
     mos-bench peers [--preset NAME] [--seed N] [--flows N] [--concurrency N] [--runs N]
-                    [--pcap FILE [--truth FILE]] [--no-tshark] [--workdir DIR] [--max-flows N]
+                    [--pcap FILE [--truth FILE]] [--no-tshark] [--tshark-runs N]
+                    [--workdir DIR] [--max-flows N]
 
 WORKLOAD:
     --preset NAME       seeded workload generated in memory (default W1)
@@ -56,6 +57,7 @@ struct Args {
     memory: bool,
     peers: bool,
     tshark: bool,
+    tshark_runs: Option<usize>,
     workdir: Option<PathBuf>,
     preset: Preset,
     seed: u64,
@@ -84,6 +86,7 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
         memory: false,
         peers: false,
         tshark: true,
+        tshark_runs: None,
         workdir: None,
         preset: Preset::W1,
         seed: 1,
@@ -107,6 +110,7 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
             "memory" => a.memory = true,
             "peers" => a.peers = true,
             "--no-tshark" => a.tshark = false,
+            "--tshark-runs" => a.tshark_runs = Some(number(&arg, it.next())?),
             "--workdir" => a.workdir = Some(it.next().ok_or("--workdir needs a directory")?.into()),
             "--preset" => {
                 let v = it.next().unwrap_or_default();
@@ -248,6 +252,7 @@ fn peers(args: &Args) -> Result<(), String> {
         pcap: args.pcap.clone(),
         truth: args.truth.clone(),
         tshark: args.tshark,
+        tshark_runs: args.tshark_runs.unwrap_or(args.runs),
         workdir,
         max_flows: args.max_flows.unwrap_or_else(|| match &args.pcap {
             Some(_) => 1 << 16,

@@ -34,8 +34,10 @@
 //!   IPv6), parsed at compile time and compiled into integer comparisons in `App::in_scope`.
 //! - `#[flow_state]` on the per-connection state type (struct, enum or type alias; it must be
 //!   `Default + Send`). Required when any handler or filter runs on a flow event.
-//! - `#[core_state]` or `#[core_state(merge = f)]` on the per-core state type; the macro
-//!   implements `CoreState` (with `merge` calling `f(&mut self, other)` when given).
+//! - `#[core_state]` or `#[core_state(merge = f, fork = g)]` on the per-core state type; the
+//!   macro implements `CoreState`, with `merge` calling `f(&mut self, other)` and `fork` calling
+//!   `g(&self)` when given (`fork` makes the initial state of workers 1.. of a `cores(n)` run
+//!   from worker 0's, so configuration the handlers read reaches every worker).
 //! - `#[event(base = B, filter = f)] pub struct E;` a named user-defined event. `B` is a built-in
 //!   (`ON_CONN_NEW_DATA`), another event of the app, or a library event by path
 //!   (`some_crate::HttpRequest` — a path, so that typos in local names stay errors).

@@ -36,7 +36,11 @@ pub const EVENT_KEYS: &[&str] = &[BASE, FILTER, RAISED];
 /// Keys `#[on(..)]` accepts.
 pub const ON_KEYS: &[&str] = &[EVENT_KEY, HOOK, PER_FLOW];
 /// Keys `#[core_state(..)]` accepts.
-pub const CORE_STATE_KEYS: &[&str] = &[MERGE];
+/// `#[core_state(fork = ...)]`.
+pub const FORK: &str = "fork";
+
+/// Keys `#[core_state(..)]` accepts.
+pub const CORE_STATE_KEYS: &[&str] = &[MERGE, FORK];
 
 /// The names `#[app]` generates inside the user's module.
 pub const GENERATED_APP_TYPE: &str = "App";

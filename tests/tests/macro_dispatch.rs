@@ -511,3 +511,70 @@ fn each_app_of_a_pair_sees_only_flows_in_its_own_scope() {
         "the port-8080 app sees only its flow"
     );
 }
+
+/// `#[core_state(merge = .., fork = ..)]`: every worker of a `cores(n)` run starts from the
+/// initial state's fork, so configuration the handlers read reaches all of them.
+#[mos_runtime::app]
+mod forked {
+    use mos_runtime::prelude::*;
+
+    #[flow_state]
+    #[derive(Default)]
+    pub struct Flow;
+
+    #[core_state(merge = merge, fork = fork)]
+    #[derive(Debug, Default)]
+    pub struct Settings {
+        pub tag: u32,
+        pub packets: u64,
+        pub untagged: u64,
+    }
+
+    fn merge(into: &mut Settings, other: Settings) {
+        into.packets += other.packets;
+        into.untagged += other.untagged;
+    }
+
+    fn fork(first: &Settings) -> Settings {
+        Settings {
+            tag: first.tag,
+            ..Settings::default()
+        }
+    }
+
+    #[on(event = ON_PKT_IN, hook = RCV)]
+    fn count(cx: &mut Cx<'_, Flow, Settings>) {
+        let core = cx.core_mut();
+        core.packets += 1;
+        if core.tag != 7 {
+            core.untagged += 1;
+        }
+    }
+}
+
+#[test]
+fn core_state_fork_configures_every_worker() {
+    let mut s = Script::new();
+    for port in 40000..40016u16 {
+        let c = s.tcp(format!("10.0.0.1:{port}").as_str(), "10.0.0.2:80");
+        s.handshake(c).send(c, Client, b"x").close(c);
+    }
+    let (report, settings) = Runtime::builder()
+        .pcap_bytes(s.to_pcap())
+        .cores(2)
+        .progress(false)
+        .build()
+        .and_then(|rt| {
+            rt.run_init::<forked::App>(forked::Settings {
+                tag: 7,
+                ..Default::default()
+            })
+        })
+        .unwrap_or_else(|e| panic!("run failed: {e}"));
+    assert_eq!(report.cores, 2);
+    assert_eq!(settings.packets, report.tcp_packets);
+    assert_eq!(
+        settings.untagged, 0,
+        "every worker saw the forked configuration"
+    );
+}

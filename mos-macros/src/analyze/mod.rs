@@ -83,6 +83,8 @@ pub struct Analysis {
     pub flow: Option<Ident>,
     pub core: Option<Ident>,
     pub core_merge: Option<Path>,
+    /// `#[core_state(fork = g)]`.
+    pub core_fork: Option<Path>,
     /// Parallel to `App::events`.
     pub events: Vec<ResolvedEvent>,
     /// Parallel to `App::handlers`; the index is the `HandlerId`.
@@ -134,7 +136,7 @@ pub fn event_name(app: &App, i: usize) -> String {
 /// Run every check. `None` when something was reported (codegen must not run).
 pub fn analyze(cx: &Ctxt, app: &App) -> Option<Analysis> {
     check_names(cx, app);
-    let (flow, core, core_merge) = states(cx, app);
+    let (flow, core, core_merge, core_fork) = states(cx, app);
     let resolved = graph::resolve(cx, app);
     let handlers = hooks::check(cx, app, &resolved, flow.as_ref(), core.as_ref());
     if cx.has_errors() {
@@ -159,6 +161,7 @@ pub fn analyze(cx: &Ctxt, app: &App) -> Option<Analysis> {
         flow,
         core,
         core_merge,
+        core_fork,
         events: resolved.events,
         handlers,
         externals: resolved.externals,
@@ -238,7 +241,8 @@ fn check_names(cx: &Ctxt, app: &App) {
 }
 
 /// `#[flow_state]` and `#[core_state]`: at most one each.
-fn states(cx: &Ctxt, app: &App) -> (Option<Ident>, Option<Ident>, Option<Path>) {
+#[allow(clippy::type_complexity)] // the two state types and the two core functions
+fn states(cx: &Ctxt, app: &App) -> (Option<Ident>, Option<Ident>, Option<Path>, Option<Path>) {
     let flow = app.flow_states.first().map(|s| s.ident.clone());
     if let Some(first) = app.flow_states.first() {
         for dup in &app.flow_states[1..] {
@@ -261,5 +265,6 @@ fn states(cx: &Ctxt, app: &App) -> (Option<Ident>, Option<Ident>, Option<Path>) 
         flow,
         core.map(|c| c.ident.clone()),
         core.and_then(|c| c.merge.clone()),
+        core.and_then(|c| c.fork.clone()),
     )
 }

@@ -66,22 +66,30 @@ pub fn app(app: &App, analysis: &Analysis) -> TokenStream {
         Some(core) => quote_spanned!(core.span()=> #core),
         None => quote!(()),
     };
-    let core_impl = analysis
-        .core
-        .as_ref()
-        .map(|core| match &analysis.core_merge {
-            Some(merge) => quote_spanned! {merge.span()=>
-                impl #rt::CoreState for #core {
-                    #[inline]
-                    fn merge(&mut self, other: Self) {
-                        #merge(self, other)
-                    }
+    let core_impl = analysis.core.as_ref().map(|core| {
+        let merge = analysis.core_merge.as_ref().map(|merge| {
+            quote_spanned! {merge.span()=>
+                #[inline]
+                fn merge(&mut self, other: Self) {
+                    #merge(self, other)
                 }
-            },
-            None => quote_spanned! {core.span()=>
-                impl #rt::CoreState for #core {}
-            },
+            }
         });
+        let fork = analysis.core_fork.as_ref().map(|fork| {
+            quote_spanned! {fork.span()=>
+                #[inline]
+                fn fork(&self) -> Self {
+                    #fork(self)
+                }
+            }
+        });
+        quote_spanned! {core.span()=>
+            impl #rt::CoreState for #core {
+                #merge
+                #fork
+            }
+        }
+    });
 
     let handler_consts = app.handlers.iter().enumerate().map(|(i, h)| {
         let ident = &h.ident;

@@ -47,13 +47,15 @@ pub struct StateDef {
     pub attr: Attribute,
 }
 
-/// A `#[core_state]` or `#[core_state(merge = f)]` item.
+/// A `#[core_state]` or `#[core_state(merge = f, fork = g)]` item.
 #[derive(Debug)]
 pub struct CoreStateDef {
     pub ident: Ident,
     pub attr: Attribute,
     /// `fn(&mut Core, Core)` folding another worker's state in.
     pub merge: Option<Path>,
+    /// `fn(&Core) -> Core` making another worker's initial state from the first one's.
+    pub fork: Option<Path>,
 }
 
 /// How an event is named where it is used as a base or a handler's event.

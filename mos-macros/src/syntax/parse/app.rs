@@ -254,8 +254,13 @@ fn route(
                 });
             }
             if let Some(attr) = core_state {
-                let merge = parse_core_state_attr(cx, &attr);
-                app.core_states.push(CoreStateDef { ident, attr, merge });
+                let (merge, fork) = parse_core_state_attr(cx, &attr);
+                app.core_states.push(CoreStateDef {
+                    ident,
+                    attr,
+                    merge,
+                    fork,
+                });
             }
         }
         _ => {
@@ -274,28 +279,29 @@ fn route(
     }
 }
 
-/// `#[core_state]` or `#[core_state(merge = f)]`.
-fn parse_core_state_attr(cx: &Ctxt, attr: &Attribute) -> Option<syn::Path> {
+/// `#[core_state]` or `#[core_state(merge = f, fork = g)]`.
+fn parse_core_state_attr(cx: &Ctxt, attr: &Attribute) -> (Option<syn::Path>, Option<syn::Path>) {
     if let syn::Meta::Path(_) = attr.meta {
-        return None;
+        return (None, None);
     }
     let mut merge = None;
+    let mut fork = None;
     let result = attr.parse_nested_meta(|meta| {
-        match key_name(&meta).as_str() {
-            symbol::MERGE => {
-                let path: syn::Path = key_value(&meta, "merge_fn")?.parse()?;
-                if merge.is_some() {
-                    cx.error_spanned_by(&meta.path, "duplicate `merge`");
-                } else {
-                    merge = Some(path);
-                }
-            }
-            _ => unknown_key(cx, &meta, symbol::CORE_STATE, symbol::CORE_STATE_KEYS)?,
+        let (slot, what) = match key_name(&meta).as_str() {
+            symbol::MERGE => (&mut merge, "merge"),
+            symbol::FORK => (&mut fork, "fork"),
+            _ => return unknown_key(cx, &meta, symbol::CORE_STATE, symbol::CORE_STATE_KEYS),
+        };
+        let path: syn::Path = key_value(&meta, &format!("{what}_fn"))?.parse()?;
+        if slot.is_some() {
+            cx.error_spanned_by(&meta.path, format!("duplicate `{what}`"));
+        } else {
+            *slot = Some(path);
         }
         Ok(())
     });
     if let Err(err) = result {
         cx.syn_error(err);
     }
-    merge
+    (merge, fork)
 }
