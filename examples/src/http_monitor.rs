@@ -66,7 +66,7 @@ pub mod http_monitor {
     }
 
     /// Per worker: the output and the counts of the summary.
-    #[core_state(merge = merge)]
+    #[core_state(merge = merge, fork = fork)]
     #[derive(Default, Debug)]
     pub struct Core {
         /// Where lines go.
@@ -81,6 +81,15 @@ pub mod http_monitor {
         pub searches: u64,
         /// Connections whose response handler was switched on.
         pub flows_with_requests: u64,
+    }
+
+    /// Another worker's start under `--cores N`: the first worker's options, zero counts.
+    fn fork(first: &Core) -> Core {
+        Core {
+            out: first.out.fork(),
+            quiet: first.quiet,
+            ..Core::default()
+        }
     }
 
     fn merge(core: &mut Core, other: Core) {

@@ -115,7 +115,7 @@ pub mod rexmit {
     }
 
     /// Per worker.
-    #[core_state(merge = merge)]
+    #[core_state(merge = merge, fork = fork)]
     #[derive(Default, Debug)]
     pub struct Core {
         /// Where lines go.
@@ -130,6 +130,15 @@ pub mod rexmit {
         pub rexmit: [u64; 2],
         /// Connections closed first by the client, by the server.
         pub closed_first: [u64; 2],
+    }
+
+    /// Another worker's start under `--cores N`: the first worker's options, zero counts.
+    fn fork(first: &Core) -> Core {
+        Core {
+            out: first.out.fork(),
+            quiet: first.quiet,
+            ..Core::default()
+        }
     }
 
     fn merge(core: &mut Core, other: Core) {

@@ -40,7 +40,7 @@ pub mod tls_sni {
     pub struct Flow;
 
     /// Per worker.
-    #[core_state(merge = merge)]
+    #[core_state(merge = merge, fork = fork)]
     #[derive(Default, Debug)]
     pub struct Core {
         /// Where lines go.
@@ -55,6 +55,15 @@ pub mod tls_sni {
         pub no_sni: u64,
         /// Hellos whose name did not fit in `names`.
         pub other: u64,
+    }
+
+    /// Another worker's start under `--cores N`: the first worker's options, zero counts.
+    fn fork(first: &Core) -> Core {
+        Core {
+            out: first.out.fork(),
+            quiet: first.quiet,
+            ..Core::default()
+        }
     }
 
     fn merge(core: &mut Core, other: Core) {

@@ -176,3 +176,43 @@ fn help_and_bad_options() {
         other => panic!("{other:?}"),
     }
 }
+
+/// `--cores 2`: the same lines as one worker (in another order: workers print as they go),
+/// and the options reach both workers (`#[core_state(fork = ..)]`): with `--quiet`, no
+/// worker prints per-connection lines.
+#[test]
+fn two_workers_print_the_same_lines_and_honour_the_options() {
+    let sorted = |text: String| {
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with("  ") && !l.starts_with("mos report"))
+            .map(str::to_string)
+            .collect();
+        lines.sort();
+        lines
+    };
+    for (name, run) in [
+        ("flowdump", mos_examples::flowdump::run as RunFn),
+        ("rexmit", mos_examples::rexmit::run),
+        ("http_monitor", mos_examples::http_monitor::run),
+        ("tls_sni", mos_examples::tls_sni::run),
+    ] {
+        let one = sorted(output(run, &["--json"][..usize::from(name == "flowdump")]));
+        let two = sorted(output(
+            run,
+            if name == "flowdump" {
+                &["--json", "--cores", "2"][..]
+            } else {
+                &["--cores", "2"][..]
+            },
+        ));
+        assert_eq!(one, two, "{name}: two workers print other lines than one");
+        let quiet_one = output(run, &["--quiet"]);
+        let quiet_two = output(run, &["--quiet", "--cores", "2"]);
+        assert_eq!(
+            quiet_one.lines().count(),
+            quiet_two.lines().count(),
+            "{name}: --quiet must reach the second worker too"
+        );
+    }
+}
