@@ -228,26 +228,31 @@ const HANDLERS16: [mos_runtime::HandlerInfo; 16] = [
 struct Static16;
 macro_rules! calls {
     ($cx:ident, $($i:literal)*) => {
-        $( if $cx.__enter($i) { $cx.flow_mut().0[$i] += 1; } )*
+        $( if $cx.__enter($i) { $cx.flow_mut().0[$i] += 1; $cx.core_mut().0 += 1; } )*
     };
 }
+/// Handler calls of the static app (its core state), to count the events of a replay.
+#[derive(Default, Debug)]
+struct Calls(u64);
+impl mos_runtime::CoreState for Calls {}
+
 impl App for Static16 {
     type Flow = Counters;
-    type Core = ();
+    type Core = Calls;
     const NAME: &'static str = "static";
     const HANDLERS: &'static [mos_runtime::HandlerInfo] = &HANDLERS16;
     const SUBSCRIPTIONS: Subscriptions = Subscriptions::NONE
         .with(Event::PktIn, Hook::Snd)
         .with(Event::PktIn, Hook::Rcv);
-    fn pkt_in_snd(cx: &mut Cx<'_, Counters>) {
+    fn pkt_in_snd(cx: &mut Cx<'_, Counters, Calls>) {
         calls!(cx, 0 1 2 3 4 5 6 7);
     }
-    fn pkt_in_rcv(cx: &mut Cx<'_, Counters>) {
+    fn pkt_in_rcv(cx: &mut Cx<'_, Counters, Calls>) {
         calls!(cx, 8 9 10 11 12 13 14 15);
     }
 }
 
-type Handler = Box<dyn for<'a> Fn(&mut Cx<'a, Counters>) + Send + Sync>;
+type Handler = Box<dyn for<'a> Fn(&mut Cx<'a, Counters, Calls>) + Send + Sync>;
 
 /// The mOS-style baseline: a `Vec<Box<dyn Fn>>` per (event, hook), looked up and walked at
 /// every dispatch, each call behind the same per-flow enable bit.
@@ -258,14 +263,17 @@ fn registry() -> &'static [Vec<(u8, Handler)>; 15] {
         for i in 0..16u8 {
             let hook = if i < 8 { Hook::Snd } else { Hook::Rcv };
             let slot = Subscriptions::slot(Event::PktIn, hook).map_or(0, usize::from);
-            let h: Handler = Box::new(move |cx| cx.flow_mut().0[usize::from(i)] += 1);
+            let h: Handler = Box::new(move |cx| {
+                cx.flow_mut().0[usize::from(i)] += 1;
+                cx.core_mut().0 += 1;
+            });
             reg[slot].push((i, h));
         }
         reg
     })
 }
 
-fn dynamic(cx: &mut Cx<'_, Counters>) {
+fn dynamic(cx: &mut Cx<'_, Counters, Calls>) {
     let Some(slot) = Subscriptions::slot(cx.event(), cx.hook()) else {
         return;
     };
@@ -279,16 +287,16 @@ fn dynamic(cx: &mut Cx<'_, Counters>) {
 struct Dynamic16;
 impl App for Dynamic16 {
     type Flow = Counters;
-    type Core = ();
+    type Core = Calls;
     const NAME: &'static str = "dynamic";
     const HANDLERS: &'static [mos_runtime::HandlerInfo] = &HANDLERS16;
     const SUBSCRIPTIONS: Subscriptions = Subscriptions::NONE
         .with(Event::PktIn, Hook::Snd)
         .with(Event::PktIn, Hook::Rcv);
-    fn pkt_in_snd(cx: &mut Cx<'_, Counters>) {
+    fn pkt_in_snd(cx: &mut Cx<'_, Counters, Calls>) {
         dynamic(cx);
     }
-    fn pkt_in_rcv(cx: &mut Cx<'_, Counters>) {
+    fn pkt_in_rcv(cx: &mut Cx<'_, Counters, Calls>) {
         dynamic(cx);
     }
 }
@@ -323,6 +331,19 @@ fn replay<A: App>(frames: &[Frame]) -> impl FnMut(&mut criterion::Bencher<'_>) {
 
 fn dispatch(c: &mut Criterion) {
     let frames = workload();
+    // The events dispatched to handlers in one replay (16 per tracked packet), to turn the
+    // times into a cost per event.
+    let mut w = Worker::<Static16>::new(config(), None).unwrap_or_else(|e| panic!("{e}"));
+    for f in frames {
+        w.process(&f.data, f.ts, f.wire_len, f.link);
+    }
+    let _ = w.finish();
+    let calls: u64 = w.core().0;
+    eprintln!(
+        "dispatch: {calls} handler calls per replay of {} frames; per event = \
+         (time - engine_without_handlers) / {calls}",
+        frames.len()
+    );
     let mut g = c.benchmark_group("dispatch");
     g.throughput(Throughput::Elements(frames.len() as u64));
     g.sample_size(20);
