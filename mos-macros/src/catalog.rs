@@ -150,6 +150,23 @@ impl Builtin {
     }
 }
 
+impl Builtin {
+    /// "at SND and RCV", "only at RCV": the hooks where the event has a flow context, in prose.
+    pub fn flow_hooks_prose(self) -> String {
+        let hooks: Vec<&str> = self
+            .hooks()
+            .iter()
+            .filter(|&&h| self.cx_kind(h) == CxKind::Flow)
+            .map(|h| h.name())
+            .collect();
+        match hooks.as_slice() {
+            [one] => format!("only at {one}"),
+            [init @ .., last] => format!("at {} and {last}", init.join(", ")),
+            [] => String::from("nowhere with a flow"),
+        }
+    }
+}
+
 impl fmt::Display for Builtin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -303,5 +320,8 @@ mod tests {
         assert_eq!(Builtin::PktIn.hooks_prose(), "at SND, RCV and NULL");
         assert_eq!(Builtin::ConnStart.hooks_prose(), "at SND and RCV");
         assert_eq!(Builtin::ConnNewData.hooks_prose(), "only at RCV");
+        assert_eq!(Builtin::PktIn.flow_hooks_prose(), "at SND and RCV");
+        assert_eq!(Builtin::Error.flow_hooks_prose(), "only at RCV");
+        assert_eq!(Builtin::Orphan.flow_hooks_prose(), "nowhere with a flow");
     }
 }

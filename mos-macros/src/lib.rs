@@ -69,9 +69,20 @@
 //! per-flow enable bit, and a filter whose handlers are all disabled on the flow is skipped too.
 //! Nothing is looked up at run time: no map, no vector, no `dyn`, no fn-pointer table.
 //!
-//! Library events (`base = some_crate::Event`) belong to a root built-in event that only rustc
-//! knows; their subtrees are emitted into every dispatch function of the same hook behind an
-//! `if const { root == this entry }` test, which the compiler folds away.
+//! Library events (`base = some_crate::Event`) belong to a root built-in event, and have a
+//! context (flow or packet-level), that only rustc knows; their subtrees are emitted into every
+//! dispatch function of the same hook behind an `if const { root and context == this entry }`
+//! test, which the compiler folds away. The hook says which context the macro generates for:
+//! a flow at `SND`/`RCV`, none at `NULL`.
+//!
+//! # Library events
+//! `#[event(base = B, filter = f)] pub struct E;` outside an app implements
+//! `mos_runtime::ude::UserEvent`. The filter's signature makes it a flow event
+//! (`fn f<F, C>(cx: &FilterCx<'_, F, C>) -> bool`, handled at `SND`/`RCV`) or a packet-level one
+//! (`fn f<C>(cx: &PacketCx<'_, C>) -> bool`, base `ON_PKT_IN`, `ON_ORPHAN` or `ON_ERROR`,
+//! handled at `NULL`). The macro sees the filter's path only, so the signature is read by the
+//! type system (`__private::LibraryFilter`) and checked against the base by a `const`
+//! assertion at the `filter = ..` token; `ON_TIMEOUT` (at `NULL` with a flow) is refused.
 //!
 //! # Errors
 //! Parsing and analysis report into one collector ([`ctxt::Ctxt`]), each error on the user's
@@ -107,7 +118,8 @@ pub fn app(args: TokenStream, input: TokenStream) -> TokenStream {
 /// A user-defined event. Inside a `#[mos_runtime::app]` module, the app reads it. On a
 /// `pub struct` outside any app, it defines a library event (implements
 /// `mos_runtime::ude::UserEvent`) that apps in other crates can use with
-/// `base = some_crate::Name`.
+/// `base = some_crate::Name`: a flow event when its filter takes `&FilterCx<'_, F, C>`, a
+/// packet-level event (handled at `NULL`) when it takes `&PacketCx<'_, C>`.
 #[proc_macro_attribute]
 pub fn event(args: TokenStream, input: TokenStream) -> TokenStream {
     expand_library_event(args.into(), input.into()).into()

@@ -147,11 +147,184 @@ fn snapshot_library_event() {
         out.contains("<HttpRequest as ::mos_runtime::__private::UserEvent>::ROOT"),
         "{out}"
     );
+    let flat = flatten(&out);
     assert!(
-        out.contains(
-            "<HttpRequest as ::mos_runtime::__private::UserEvent>::filter(cx) && is_get(cx)"
+        flat.contains(
+            "<HttpRequestas::mos_runtime::__private::UserEvent>::filter(cx)&&::mos_runtime::__private::LibraryFilter::<_,F,C>::call_flow(&is_get,cx)"
         ),
         "{out}"
+    );
+}
+
+#[test]
+fn packet_level_library_events() {
+    let rt = "::mos_runtime::__private";
+    // ON_PKT_IN has both contexts: the filter's signature decides, nothing to assert.
+    let out = library(
+        quote!(base = ON_PKT_IN, filter = is_dns_query),
+        quote!(
+            pub struct DnsQuery;
+        ),
+    );
+    let flat = flatten(&out);
+    assert!(
+        flat.contains(&format!(
+            "constCX:{rt}::CxKind={rt}::filter_cx(&is_dns_query);"
+        )),
+        "{out}"
+    );
+    assert!(
+        flat.contains(&format!(
+            "fnpacket_filter<C>(cx:&{rt}::PacketCx<'_,C>)->bool{{{rt}::LibraryFilter::<_,(),C>::call_packet(&is_dns_query,cx)}}"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains("const _"), "{out}");
+    // ON_ORPHAN has no flow: a flow filter is refused at compile time.
+    let out = library(
+        quote!(base = ON_ORPHAN, filter = f),
+        quote!(
+            pub struct Orphaned;
+        ),
+    );
+    let flat = flatten(&out);
+    assert!(
+        flat.contains(&format!(
+            "const_:()=iflet{rt}::CxKind::FlowLevel=<Orphanedas{rt}::UserEvent>::CX{{"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("ON_ORPHAN has no flow context (it is raised only at NULL); take the packet view: `fn f<C>(cx: &PacketCx<'_, C>) -> bool`"),
+        "{out}"
+    );
+    // On another library event: both filters in order, and the contexts must agree.
+    let out = library(
+        quote!(base = DnsQuery, filter = is_aaaa),
+        quote!(
+            pub struct AaaaQuery;
+        ),
+    );
+    let flat = flatten(&out);
+    assert!(
+        flat.contains(&format!(
+            "<DnsQueryas{rt}::UserEvent>::packet_filter(cx)&&{rt}::LibraryFilter::<_,(),C>::call_packet(&is_aaaa,cx)"
+        )),
+        "{out}"
+    );
+    assert!(
+        flat.contains(&format!(
+            "match(<DnsQueryas{rt}::UserEvent>::CX,<AaaaQueryas{rt}::UserEvent>::CX)"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("`AaaaQuery`: its base `DnsQuery` is a packet-level event (no flow, handled at NULL), but its filter `is_aaaa` takes `&FilterCx`"),
+        "{out}"
+    );
+    // ON_TIMEOUT is at NULL with a flow: no library event on it.
+    let out = library(
+        quote!(base = ON_TIMEOUT, filter = f),
+        quote!(
+            pub struct Idle;
+        ),
+    );
+    assert!(
+        out.contains(
+            "a library event at NULL is packet-level (no flow), so it cannot be based on ON_TIMEOUT"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn handlers_of_library_events_at_null_are_packet_level() {
+    let out = expand(
+        quote!(),
+        quote! {
+            mod dns_log {
+                #[core_state] #[derive(Default)] pub struct Names;
+                #[on(event = lib::DnsQuery, hook = NULL)]
+                fn query(cx: &mut PacketCx<'_, Names>) {}
+                #[event(base = lib::DnsQuery, filter = is_aaaa)]
+                pub struct Aaaa;
+                fn is_aaaa(cx: &PacketCx<'_, Names>) -> bool { true }
+                #[on(event = Aaaa, hook = NULL)]
+                fn aaaa(cx: &mut PacketCx<'_, Names>) {}
+            }
+        },
+    );
+    let flat = flatten(&out);
+    let rt = "::mos_runtime::__private";
+    // No flow events handled: no flow state needed, no flow entry generated.
+    assert!(flat.contains("typeFlow=();"), "{out}");
+    for entry in ["fn pkt_in_null", "fn orphan_null", "fn error_null"] {
+        let body = flatten(section(&out, entry));
+        let variant = match entry {
+            "fn pkt_in_null" => "PktIn",
+            "fn orphan_null" => "Orphan",
+            _ => "Error",
+        };
+        assert!(
+            body.contains(&format!(
+                "ifconst{{{rt}::is_root(<lib::DnsQueryas{rt}::UserEvent>::ROOT,<lib::DnsQueryas{rt}::UserEvent>::CX,{rt}::Event::{variant},{rt}::CxKind::PacketLevel)}}{{if<lib::DnsQueryas{rt}::UserEvent>::packet_filter::<Self::Core>(&*cx){{"
+            )),
+            "{body}"
+        );
+        // Pre-order: the library event's handler, then the app event's filter and handler.
+        let q = body.find("query(cx)").unwrap_or(usize::MAX);
+        let f = body.find("is_aaaa(view)").unwrap_or(usize::MAX);
+        let a = body.find("aaaa(cx)").unwrap_or(usize::MAX);
+        assert!(q < f && f < a, "{body}");
+    }
+    assert!(!out.contains("fn timeout_null"), "{out}");
+    assert!(!out.contains("fn pkt_in_rcv"), "{out}");
+    // The hook is checked against the library event's root and context by rustc.
+    assert!(
+        out.contains("(handled by `query`) derives from ON_PKT_IN with a flow (its filter takes `&FilterCx`), so it is raised at SND and RCV; ON_PKT_IN at NULL has no flow"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(handled by `aaaa`) derives from ON_CONN_NEW_DATA, which is not raised at NULL; it is raised only at RCV"),
+        "{out}"
+    );
+    assert!(!out.contains("Event::Timeout"), "{out}");
+}
+
+#[test]
+fn library_event_contexts_follow_the_hook() {
+    let msg = error(
+        quote!(),
+        quote! { mod a {
+            #[flow_state] #[derive(Default)] pub struct Flow;
+            #[on(event = lib::DnsQuery, hook = NULL)] fn h(cx: &mut Cx<'_, Flow>) {}
+        }},
+    );
+    assert_eq!(
+        msg,
+        "`lib::DnsQuery` at NULL has no flow context, so no flow state: take `cx: &mut PacketCx<'_>` (a library event is handled at SND or RCV with a flow, at NULL without one)"
+    );
+    let msg = error(
+        quote!(),
+        quote! { mod a {
+            #[event(base = lib::DnsQuery, filter = f)] pub struct E;
+            fn f(cx: &FilterCx<'_, Flow>) -> bool { true }
+            #[on(event = E, hook = NULL)] fn h(cx: &mut PacketCx<'_>) {}
+        }},
+    );
+    assert_eq!(
+        msg,
+        "`E` is dispatched at NULL (it derives from library event `lib::DnsQuery`), which has no flow context: take `cx: &PacketCx<'_>` (use separate events for flow and flow-less hooks)"
+    );
+    let msg = error(
+        quote!(),
+        quote! { mod a {
+            #[on(event = lib::DnsQuery)] fn h(cx: &mut PacketCx<'_>) {}
+        }},
+    );
+    assert!(
+        msg.starts_with("add `hook = RCV` (or `SND`; `NULL` for a packet-level event such as `mos_runtime::library::DnsQuery`)"),
+        "{msg}"
     );
 }
 
@@ -197,6 +370,13 @@ fn dispatch_is_pre_order_depth_first_in_declaration_order_and_pruned() {
     assert!(out.contains("fn pkt_in_snd"));
     assert!(!out.contains("fn pkt_in_rcv"));
     assert!(section(&out, "fn pkt_in_snd").contains("snd_only("));
+}
+
+/// `out` without whitespace and without the trailing commas prettyplease adds when it wraps a
+/// list, so that substring checks do not depend on line width.
+fn flatten(out: &str) -> String {
+    let flat: String = out.split_whitespace().collect();
+    flat.replace(",>", ">").replace(",)", ")")
 }
 
 /// The text of one generated fn (from its signature to the next `fn` at the same level).

@@ -4,14 +4,8 @@ pub use crate::app::{App, CoreState, HandlerId, HandlerInfo, HandlerSet, Subscri
 pub use crate::cx::{Cx, FilterCx, PacketCx};
 pub use crate::event::{Event, Hook};
 pub use crate::graph::{AppGraph, BUILTIN_NODES, EventGraph, EventKind, EventNode, HandlerNode};
-pub use crate::ude::{ChildEvent, Raise, UserEvent};
+pub use crate::ude::{ChildEvent, CxKind, LibraryFilter, Raise, UserEvent, filter_cx, is_root};
 pub use crate::wire::Packet;
-
-/// Whether a library event's root is `entry` (folded at compile time by `if const { .. }`).
-#[inline(always)]
-pub const fn is_root(root: Event, entry: Event) -> bool {
-    root as u8 == entry as u8
-}
 
 /// Whether any handler of `mask` (bits relative to the app's first handler) is enabled on this
 /// flow: a filter whose handlers are all switched off for the flow is not run.

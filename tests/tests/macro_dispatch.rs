@@ -1,13 +1,15 @@
 //! Behaviour of apps built with `#[mos_runtime::app]`, replayed over scripted captures: the exact
 //! handler call sequence, filter call counts (at most once per occurrence, zero when nothing is
 //! subscribed below), per-flow disable/enable, UDE chains three deep, raised child events and
-//! library events.
+//! library events, flow and packet-level (`library::DnsQuery` over the public captures, checked
+//! against tshark).
 
 use std::cell::Cell;
 
 use mos_runtime::Runtime;
 use mos_runtime::report::Report;
 use mos_synth::script::{Client, Script, Server};
+use mos_tests::traces::{public_captures, public_dir, tshark_available};
 
 /// Replay `pcap` through app `A`, returning the report and the app's core state. Receive batches
 /// of one packet, so `ON_CONN_NEW_DATA` follows each data packet (not the end of a batch).
@@ -355,6 +357,129 @@ fn library_event_used_by_path() {
     // The library filter runs once per ON_CONN_NEW_DATA (shared by both handlers' subtrees).
     assert_eq!(calls(6), 2);
     assert_eq!(handler_calls(&report, "on_request"), 1);
+}
+
+/// The packet-level library event `DnsQuery` (UDP, no flow: handled at NULL) and an app event
+/// built on it, next to every flow-less packet.
+#[mos_runtime::app]
+mod dns_log {
+    use mos_runtime::library;
+    use mos_runtime::prelude::*;
+
+    #[core_state]
+    #[derive(Default, Debug)]
+    pub struct Names {
+        /// Packets without a flow (`ON_PKT_IN` at NULL).
+        pub flowless: u32,
+        /// The first question's name of each DNS query, in order.
+        pub queries: Vec<String>,
+        /// The queries whose name is in `example.com` (the app event).
+        pub example: Vec<String>,
+    }
+
+    #[on(event = ON_PKT_IN, hook = NULL)]
+    fn flowless(cx: &mut PacketCx<'_, Names>) {
+        cx.core_mut().flowless += 1;
+    }
+
+    #[on(event = mos_runtime::library::DnsQuery, hook = NULL)]
+    fn on_query(cx: &mut PacketCx<'_, Names>) {
+        let name = library::dns_query(cx).map(|q| q.name().unwrap_or("?").to_string());
+        cx.core_mut()
+            .queries
+            .push(name.expect("the filter saw a query"));
+    }
+
+    #[event(base = mos_runtime::library::DnsQuery, filter = in_example_com)]
+    pub struct ExampleQuery;
+
+    fn in_example_com(cx: &PacketCx<'_, Names>) -> bool {
+        super::count_call(7);
+        library::dns_query(cx)
+            .and_then(|q| {
+                q.name()
+                    .map(|n| n == "example.com" || n.ends_with(".example.com"))
+            })
+            .unwrap_or(false)
+    }
+
+    #[on(event = ExampleQuery, hook = NULL)]
+    fn on_example(cx: &mut PacketCx<'_, Names>) {
+        let name = library::dns_query(cx).and_then(|q| q.name().map(str::to_string));
+        cx.core_mut().example.push(name.unwrap_or_default());
+    }
+}
+
+/// tshark's DNS queries over UDP to port 53 in `trace`: the first question's name of each.
+fn tshark_dns_queries(trace: &std::path::Path) -> Vec<String> {
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(trace)
+        .args([
+            "-Y",
+            "udp.dstport == 53 && dns.flags.response == 0 && dns.count.queries > 0",
+            "-T",
+            "fields",
+            "-e",
+            "dns.qry.name",
+        ])
+        .output()
+        .expect("tshark runs");
+    assert!(out.status.success(), "tshark failed on {}", trace.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split(',').next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn packet_level_library_event_sees_exactly_the_dns_queries_of_real_captures() {
+    let Some(dir) = public_dir() else { return };
+    // What tshark shows (`-Y dns`): a query and its answer over IPv4, one query over IPv6 on a
+    // raw-IP link; DHCP is UDP but not DNS.
+    let expected: [(&str, &[&str], u32); 3] = [
+        ("tcpdump-dns-udp.pcap", &["www.tcpdump.org"], 2),
+        ("tcpdump-linktype-raw-ipv6.pcap", &["example.com"], 1),
+        ("pcapparser-test001-be.pcapng", &[], 4),
+    ];
+    for (trace, queries, flowless) in expected {
+        let before = calls(7);
+        let (report, names) = replay::<dns_log::App>(std::fs::read(dir.join(trace)).unwrap());
+        assert_eq!(names.queries, queries, "{trace}");
+        assert_eq!(names.flowless, flowless, "{trace}");
+        assert_eq!(
+            handler_calls(&report, "on_query"),
+            queries.len() as u64,
+            "{trace}"
+        );
+        // The app event's filter runs once per DnsQuery, never for the other packets.
+        assert_eq!(calls(7) - before, queries.len() as u32, "{trace}");
+        let in_example: Vec<&str> = queries
+            .iter()
+            .copied()
+            .filter(|n| *n == "example.com")
+            .collect();
+        assert_eq!(names.example, in_example, "{trace}");
+    }
+    // Every public capture against tshark: the same queries, in the same order.
+    if !tshark_available() {
+        return;
+    }
+    let mut total = 0;
+    for trace in public_captures(&dir) {
+        let (_, names) = replay::<dns_log::App>(std::fs::read(&trace).unwrap());
+        assert_eq!(
+            names.queries,
+            tshark_dns_queries(&trace),
+            "{}",
+            trace.display()
+        );
+        total += names.queries.len();
+    }
+    assert_eq!(
+        total, 2,
+        "the public captures hold two DNS queries over UDP"
+    );
 }
 
 /// Two apps on one runtime log into one shared list, to see their relative order.

@@ -9,8 +9,9 @@
 //! at the entry's hook are not built at all.
 //!
 //! Library events (`base = some_crate::Event`) have a root built-in that only rustc knows, so
-//! their subtrees go into every entry they could belong to (same hook, flow context), each
-//! behind a `const` test of the library event's root that the compiler folds away.
+//! their subtrees go into every entry they could belong to (same hook, and the context a
+//! library event has at that hook: a flow at `SND`/`RCV`, none at `NULL`), each behind a
+//! `const` test of the library event's root and context that the compiler folds away.
 
 use super::graph::Resolved;
 use super::{Node, ResolvedHandler};
@@ -78,9 +79,10 @@ impl Builder<'_> {
             }
         }
         // Library events hang below their (unknown) root: offer them under every built-in
-        // whose entry has a flow context.
+        // whose entry has the context library events have at this hook (so not under
+        // ON_TIMEOUT at NULL, which has a flow).
         if let Node::Builtin(_) = node {
-            if kind == CxKind::Flow {
+            if kind == super::external_cx(self.hook) {
                 for (x, ext) in self.resolved.externals.iter().enumerate() {
                     out.push((ext.decl, Child::External(x)));
                 }

@@ -166,7 +166,7 @@ pub fn check(
                 };
                 cx.error_spanned_by(
                     &h.attr,
-                    format!("add `hook = RCV` (or `SND`): {what}, which this macro cannot see"),
+                    format!("add `hook = RCV` (or `SND`; `NULL` for a packet-level event such as `mos_runtime::library::DnsQuery`): {what}, which this macro cannot see"),
                 );
                 out.push(placeholder());
                 continue;
@@ -174,10 +174,10 @@ pub fn check(
         };
         let kind = match root {
             Root::Builtin(b) => b.cx_kind(hook.0),
-            // Library events have a flow context (their filters take `FilterCx`).
-            Root::External(_) => CxKind::Flow,
+            Root::External(_) => super::external_cx(hook.0),
         };
-        check_handler_param(cx, h, kind, &suggest, &event_label, hook.0);
+        let external = matches!(root, Root::External(_));
+        check_handler_param(cx, h, kind, &suggest, &event_label, hook.0, external);
         out.push(ResolvedHandler {
             event: node,
             root,
@@ -242,8 +242,15 @@ fn check_handler_param(
     suggest: &Suggest<'_>,
     event: &str,
     hook: Hook,
+    external: bool,
 ) {
     let want = suggest.handler(kind);
+    // Which context a library event has is the hook's: say so, the macro cannot see more.
+    let library_note = if external {
+        " (a library event is handled at SND or RCV with a flow, at NULL without one)"
+    } else {
+        ""
+    };
     let inputs: Vec<&FnArg> = h.sig.inputs.iter().collect();
     match inputs.as_slice() {
         [FnArg::Typed(arg)] => match cx_param(&arg.ty) {
@@ -258,11 +265,11 @@ fn check_handler_param(
                 ),
                 (CxKind::Packet, CxName::Cx) => cx.error_spanned_by(
                     &arg.ty,
-                    format!("{event} at {hook} has no flow context, so no flow state: take `cx: {want}`"),
+                    format!("{event} at {hook} has no flow context, so no flow state: take `cx: {want}`{library_note}"),
                 ),
                 (CxKind::Flow, CxName::PacketCx) => cx.error_spanned_by(
                     &arg.ty,
-                    format!("{event} at {hook} has a flow context: take `cx: {want}` (`PacketCx` is for ON_ORPHAN and NULL-hook ON_PKT_IN/ON_ERROR)"),
+                    format!("{event} at {hook} has a flow context: take `cx: {want}` (`PacketCx` is for ON_ORPHAN and NULL-hook ON_PKT_IN/ON_ERROR){library_note}"),
                 ),
             },
         },
@@ -288,6 +295,22 @@ pub fn check_filters(
     core: Option<&Ident>,
 ) {
     let suggest = Suggest { flow, core };
+    // Where an event is dispatched, for messages: the entry, or for an event on a library event
+    // (whose root only rustc knows) the library event and the hook.
+    let at = |i: usize| {
+        let lib = match resolved.events[i].root {
+            Root::External(x) => Some(
+                quote::ToTokens::to_token_stream(&resolved.externals[x].path)
+                    .to_string()
+                    .replace(' ', ""),
+            ),
+            Root::Builtin(_) => None,
+        };
+        move |b: Builtin, h: Hook| match &lib {
+            Some(lib) => format!("{h} (it derives from library event `{lib}`)"),
+            None => format!("{b}/{h}"),
+        }
+    };
     // Which context kinds each event's filter is called with.
     let mut kinds: Vec<Vec<(CxKind, Builtin, Hook)>> = vec![Vec::new(); app.events.len()];
     for entry in entries {
@@ -313,6 +336,7 @@ pub fn check_filters(
         crate::syntax::check_fn_shape(cx, sig, "a filter");
         let params: Vec<&FnArg> = sig.inputs.iter().collect();
         let expected_arity = if has_children { 2 } else { 1 };
+        let at = at(i);
         for &(kind, b, h) in &kinds[i] {
             let want = suggest.filter(kind);
             let Some(first) = params.first() else {
@@ -344,11 +368,11 @@ pub fn check_filters(
                     (CxKind::Flow, CxName::Cx) => cx.error_spanned_by(&arg.ty, format!("a filter gets the read-only view: take `cx: {want}`")),
                     (CxKind::Flow, CxName::PacketCx) => cx.error_spanned_by(
                         &arg.ty,
-                        format!("`{}` is dispatched at {b}/{h}, which has a flow context: take `cx: {want}`", event_name(app, i)),
+                        format!("`{}` is dispatched at {}, which has a flow context: take `cx: {want}`", event_name(app, i), at(b, h)),
                     ),
                     (CxKind::Packet, _) => cx.error_spanned_by(
                         &arg.ty,
-                        format!("`{}` is dispatched at {b}/{h}, which has no flow context: take `cx: {want}` (use separate events for flow and flow-less hooks)", event_name(app, i)),
+                        format!("`{}` is dispatched at {}, which has no flow context: take `cx: {want}` (use separate events for flow and flow-less hooks)", event_name(app, i), at(b, h)),
                     ),
                 },
             }

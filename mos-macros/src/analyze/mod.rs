@@ -46,7 +46,9 @@ pub enum Node {
 pub enum Root {
     /// A built-in event known at expansion time.
     Builtin(Builtin),
-    /// A library event; its root built-in is `<Path as UserEvent>::ROOT`, known to rustc only.
+    /// A library event; its root built-in is `<Path as UserEvent>::ROOT` and its context
+    /// `<Path as UserEvent>::CX`, known to rustc only. Its handlers' hook gives the context the
+    /// macro generates for ([`external_cx`]); a `const` assertion checks it.
     External(usize),
 }
 
@@ -75,6 +77,15 @@ pub struct ResolvedHandler {
     pub hook: Hook,
     /// Span of the hook as written, or of `#[on]` when it was inferred.
     pub hook_span: Span,
+}
+
+/// The context a library event has at `hook`: a flow at `SND` and `RCV`, none at `NULL` (a
+/// library event is never based on `ON_TIMEOUT`, the one flow event raised at `NULL`).
+pub fn external_cx(hook: Hook) -> crate::catalog::CxKind {
+    match hook {
+        Hook::Snd | Hook::Rcv => crate::catalog::CxKind::Flow,
+        Hook::Null => crate::catalog::CxKind::Packet,
+    }
 }
 
 /// Everything codegen needs, all checked.

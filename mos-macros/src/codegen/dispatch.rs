@@ -128,12 +128,24 @@ fn steps(
                 let span = path.span();
                 let body = steps(app, analysis, entry, kind, body);
                 let variant = format_ident!("{}", entry.builtin.variant());
-                let mask = mask_lit(below);
                 let cx = cx_at(span);
                 let ue = quote_spanned!(span=> <#path as #rt::UserEvent>);
+                let (entry_cx, test) = match kind {
+                    CxKind::Flow => {
+                        let mask = mask_lit(below);
+                        (
+                            quote!(#rt::CxKind::FlowLevel),
+                            quote!(#rt::any_enabled(#rt::Cx::as_filter(cx), #mask) && #ue::filter(#rt::Cx::as_filter(#cx))),
+                        )
+                    }
+                    CxKind::Packet => (
+                        quote!(#rt::CxKind::PacketLevel),
+                        quote!(#ue::packet_filter::<Self::Core>(&*#cx)),
+                    ),
+                };
                 quote! {
-                    if const { #rt::is_root(#ue::ROOT, #rt::Event::#variant) } {
-                        if #rt::any_enabled(#rt::Cx::as_filter(cx), #mask) && #ue::filter(#rt::Cx::as_filter(#cx)) {
+                    if const { #rt::is_root(#ue::ROOT, #ue::CX, #rt::Event::#variant, #entry_cx) } {
+                        if #test {
                             #body
                         }
                     }

@@ -1,30 +1,34 @@
-//! DNS queries over UDP: packets without flow context, seen at the `NULL` hook.
+//! DNS queries: over UDP, packets without a flow, and over TCP, on a connection.
 //!
-//! A library event's filter takes a flow context (`&FilterCx`), so a packet-level event cannot
-//! be a `#[mos_runtime::event]` library struct; the library gives the filter and the reader,
-//! and an app names its own event with them:
+//! [`DnsQuery`] is a packet-level library event: base `ON_PKT_IN`, its filter
+//! [`is_dns_query`] takes `&PacketCx`, so it is raised at `NULL` for the packets that have no
+//! flow (UDP is never a tracked flow, so every UDP datagram is one of them). Handle it, or
+//! build on it, like any library event, at `NULL`:
 //!
 //! ```ignore
-//! #[event(base = ON_PKT_IN, filter = mos_runtime::library::is_dns_query)]
-//! pub struct DnsQuery;
-//!
-//! #[on(event = DnsQuery, hook = NULL)]
+//! #[on(event = mos_runtime::library::DnsQuery, hook = NULL)]
 //! fn log_query(cx: &mut PacketCx<'_>) {
 //!     if let Some(q) = mos_runtime::library::dns_query(cx) {
 //!         println!("{}", q.name().unwrap_or("?"));
 //!     }
 //! }
+//!
+//! #[event(base = mos_runtime::library::DnsQuery, filter = is_aaaa)]
+//! pub struct AaaaQuery;
+//! fn is_aaaa(cx: &PacketCx<'_>) -> bool {
+//!     mos_runtime::library::dns_query(cx).is_some_and(|q| q.qtype() == 28)
+//! }
 //! ```
 //!
-//! Base `ON_PKT_IN` (at `NULL`, every packet that has no flow) or `ON_ORPHAN`: UDP is never a
-//! tracked flow, so both see every DNS packet.
+//! The handler reads the query again with [`dns_query`] (a [`DnsMessage`]: header and first
+//! question, the name decoded into a fixed array; nothing allocated).
 //!
 //! DNS over TCP (RFC 1035 §4.2.2, length-prefixed messages on a connection to port 53) has a
-//! flow, so it is a library event: [`DnsTcpQuery`], read with [`dns_tcp_queries`].
+//! flow, so it is a flow library event: [`DnsTcpQuery`], read with [`dns_tcp_queries`].
 
 use crate::cx::{FilterCx, PacketCx};
 use crate::event::Side;
-use crate::proto::dns::{self, DnsError, DnsQuery};
+use crate::proto::dns::{self, DnsError, DnsMessage};
 use crate::wire::Packet;
 
 /// The DNS port.
@@ -32,7 +36,7 @@ pub const DNS_PORT: u16 = 53;
 
 /// The DNS query in `pkt`: a UDP datagram to port 53 whose payload is a DNS message with
 /// QR = 0 (a question, not an answer) and at least one question.
-pub fn dns_query_in(pkt: &Packet<'_>) -> Option<DnsQuery> {
+pub fn dns_query_in(pkt: &Packet<'_>) -> Option<DnsMessage> {
     pkt.udp()?;
     if pkt.dst_port() != Some(DNS_PORT) {
         return None;
@@ -40,14 +44,23 @@ pub fn dns_query_in(pkt: &Packet<'_>) -> Option<DnsQuery> {
     dns::parse_query(pkt.payload()).ok().filter(|q| !q.qr)
 }
 
-/// A filter for an app event on `ON_PKT_IN` or `ON_ORPHAN` at `NULL`: the packet is a DNS
-/// query ([`dns_query_in`]).
+/// A packet without a flow is a DNS query: a UDP datagram to port 53 holding a DNS question
+/// ([`dns_query_in`]).
+///
+/// Base `ON_PKT_IN`, a packet-level event: raised at `NULL`, handlers take
+/// `&mut PacketCx<'_, Core>`. Read the query with [`dns_query`].
+#[mos_macros::event(base = ON_PKT_IN, filter = is_dns_query)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DnsQuery;
+
+/// The filter of [`DnsQuery`] ([`dns_query_in`] on the current packet). Also usable as the
+/// filter of an app's own event on `ON_ORPHAN`.
 pub fn is_dns_query<C>(cx: &PacketCx<'_, C>) -> bool {
     cx.packet().is_some_and(|p| dns_query_in(&p).is_some())
 }
 
 /// The DNS query of the current packet, for the handler.
-pub fn dns_query<C>(cx: &PacketCx<'_, C>) -> Option<DnsQuery> {
+pub fn dns_query<C>(cx: &PacketCx<'_, C>) -> Option<DnsMessage> {
     dns_query_in(&cx.packet()?)
 }
 
@@ -106,9 +119,9 @@ impl<'a> DnsTcpQueries<'a> {
 }
 
 impl Iterator for DnsTcpQueries<'_> {
-    type Item = DnsQuery;
+    type Item = DnsMessage;
 
-    fn next(&mut self) -> Option<DnsQuery> {
+    fn next(&mut self) -> Option<DnsMessage> {
         if self.done {
             return None;
         }

@@ -7,7 +7,7 @@
 //! | [`HttpResponse`] | `ON_CONN_NEW_DATA` | `RCV`, client side (server bytes) | [`http_responses`] |
 //! | [`TlsClientHello`] | `ON_CONN_NEW_DATA` | `RCV`, server side | [`tls_client_hello`] |
 //! | [`DnsTcpQuery`] | `ON_CONN_NEW_DATA` | `RCV`, server side, port 53 | [`dns_tcp_queries`] |
-//! | DNS over UDP (filter [`is_dns_query`]) | `ON_PKT_IN` / `ON_ORPHAN` | `NULL` | [`dns_query`] |
+//! | [`DnsQuery`] | `ON_PKT_IN` (no flow: UDP to port 53) | `NULL` | [`dns_query`] |
 //!
 //! Each is a `pub struct` with `#[mos_runtime::event(base = .., filter = ..)]`, so an app
 //! handles it or builds its own events on it by path:
@@ -37,8 +37,18 @@
 //! }
 //! ```
 //!
-//! DNS over UDP is the exception: UDP packets have no flow, a library event's filter takes a
-//! flow context, so the library gives the filter and an app declares the event (see [`dns`]).
+//! [`DnsQuery`] is a packet-level event: its filter takes `&PacketCx` (a UDP datagram has no
+//! flow), so it is handled at `NULL`, and an app event built on it has a `&PacketCx` filter
+//! too (see [`dns`] and [`crate::ude`]):
+//!
+//! ```ignore
+//! #[on(event = mos_runtime::library::DnsQuery, hook = NULL)]
+//! fn log_query(cx: &mut PacketCx<'_>) {
+//!     if let Some(q) = library::dns_query(cx) {
+//!         println!("{}", q.name().unwrap_or("?"));
+//!     }
+//! }
+//! ```
 //!
 //! # Reading a message
 //! A filter tells *that* a message is there; the handler reads it again from the same unread
@@ -82,9 +92,10 @@ pub mod dns;
 pub mod http;
 pub mod tls;
 
+pub use crate::proto::dns::DnsMessage;
 pub use dns::{
-    DNS_PORT, DnsTcpQueries, DnsTcpQuery, dns_query, dns_query_in, dns_tcp_queries, is_dns_query,
-    is_dns_tcp_query,
+    DNS_PORT, DnsQuery, DnsTcpQueries, DnsTcpQuery, dns_query, dns_query_in, dns_tcp_queries,
+    is_dns_query, is_dns_tcp_query,
 };
 pub use http::{
     HttpRequest, HttpRequests, HttpResponse, HttpResponses, MAX_HELD_MESSAGE, http_requests,

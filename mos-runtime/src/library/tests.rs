@@ -186,6 +186,8 @@ mod lib_app {
         /// The SNI of each ClientHello, `-` when it has none.
         pub hellos: Vec<String>,
         pub dns: Vec<String>,
+        /// Names of the UDP queries for AAAA records (an app event on `DnsQuery`).
+        pub aaaa: Vec<String>,
         pub dns_tcp: Vec<String>,
         /// Bytes each search-query handler saw kept unread from a previous dispatch.
         pub searches: Vec<String>,
@@ -246,15 +248,26 @@ mod lib_app {
         cx.core_mut().dns_tcp.extend(names);
     }
 
-    #[event(base = ON_PKT_IN, filter = crate::library::is_dns_query)]
-    pub struct DnsQuery;
-
-    #[on(event = DnsQuery, hook = NULL)]
+    #[on(event = crate::library::DnsQuery, hook = NULL)]
     fn on_dns(cx: &mut PacketCx<'_, Seen>) {
         if let Some(q) = library::dns_query(cx) {
             let name = q.name().unwrap_or("?").to_string();
             cx.core_mut().dns.push(name);
         }
+    }
+
+    /// An app event on the packet-level library event: its filter takes `&PacketCx` too.
+    #[event(base = crate::library::DnsQuery, filter = is_aaaa)]
+    pub struct AaaaQuery;
+
+    fn is_aaaa(cx: &PacketCx<'_, Seen>) -> bool {
+        library::dns_query(cx).is_some_and(|q| q.qtype() == 28)
+    }
+
+    #[on(event = AaaaQuery, hook = NULL)]
+    fn on_aaaa(cx: &mut PacketCx<'_, Seen>) {
+        let name = library::dns_query(cx).and_then(|q| q.name().map(str::to_string));
+        cx.core_mut().aaaa.push(name.unwrap_or_default());
     }
 }
 
@@ -332,8 +345,23 @@ fn split_requests_responses_and_hello_over_one_byte_segments() {
 fn dns_over_udp_and_tcp() {
     let mut q = Vec::new();
     mos_synth::dns::write_query(&mut q, 1, "udp.example.com", 1).unwrap();
+    let mut q6 = Vec::new();
+    mos_synth::dns::write_query(&mut q6, 3, "v6.example.com", 28).unwrap();
+    let mut answer = Vec::new();
+    mos_synth::dns::write_response(
+        &mut answer,
+        3,
+        "v6.example.com",
+        28,
+        &["2001:db8::1".parse().unwrap()],
+        60,
+    )
+    .unwrap();
     let mut t = Script::new();
     t.udp("10.0.0.1:5353", "10.0.0.53:53", &q);
+    t.udp("10.0.0.1:5354", "10.0.0.53:53", &q6);
+    // An answer (QR = 1), even to port 53, is not a query.
+    t.udp("10.0.0.53:53", "10.0.0.1:53", &answer);
     // Not to port 53: not a DNS query for the library.
     t.udp("10.0.0.1:5353", "10.0.0.53:5353", &q);
     let c = t.tcp("10.0.0.1:40002", "10.0.0.53:53");
@@ -346,7 +374,8 @@ fn dns_over_udp_and_tcp() {
     t.send(c, Client, &framed);
     t.close(c);
     let seen = run_bytes(t.to_pcap(), 1);
-    assert_eq!(seen.dns, ["udp.example.com"]);
+    assert_eq!(seen.dns, ["udp.example.com", "v6.example.com"]);
+    assert_eq!(seen.aaaa, ["v6.example.com"]);
     assert_eq!(seen.dns_tcp, ["tcp.example.com"]);
 }
 
@@ -444,6 +473,15 @@ fn public_dns_udp() {
     if let Some(seen) = run_trace("tcpdump-dns-udp.pcap") {
         // The query (to port 53); the answer (QR = 1, from port 53) is not a query.
         assert_eq!(seen.dns, ["www.tcpdump.org"]);
+        assert!(seen.aaaa.is_empty(), "{:?}", seen.aaaa);
+    }
+    // tshark: one IPv6 query, `A example.com`, on a raw-IP link.
+    if let Some(seen) = run_trace("tcpdump-linktype-raw-ipv6.pcap") {
+        assert_eq!(seen.dns, ["example.com"]);
+    }
+    // DHCP over UDP (ports 67 and 68): UDP, but not DNS.
+    if let Some(seen) = run_trace("pcapparser-test001-be.pcapng") {
+        assert!(seen.dns.is_empty(), "{:?}", seen.dns);
     }
 }
 

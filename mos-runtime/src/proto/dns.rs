@@ -118,7 +118,7 @@ impl fmt::Debug for Question {
 
 /// A DNS message's header and first question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DnsQuery {
+pub struct DnsMessage {
     /// Transaction id.
     pub id: u16,
     /// The 16 flag bits as sent.
@@ -143,7 +143,7 @@ pub struct DnsQuery {
     pub question_end: usize,
 }
 
-impl DnsQuery {
+impl DnsMessage {
     /// The first question's name as text (see [`Question::name`]).
     pub fn name(&self) -> Option<&str> {
         self.question.name()
@@ -253,7 +253,7 @@ fn read_question(msg: &[u8], at: usize) -> Result<(Question, usize), DnsError> {
 }
 
 /// Parses a DNS message carried in a UDP payload: the header and the first question.
-pub fn parse_query(payload: &[u8]) -> Result<DnsQuery, DnsError> {
+pub fn parse_query(payload: &[u8]) -> Result<DnsMessage, DnsError> {
     let flags = be16(payload, 2)?;
     let qdcount = be16(payload, 4)?;
     let arcount = be16(payload, 10)?;
@@ -261,7 +261,7 @@ pub fn parse_query(payload: &[u8]) -> Result<DnsQuery, DnsError> {
         return Err(DnsError::NoQuestion);
     }
     let (question, question_end) = read_question(payload, HEADER_LEN)?;
-    Ok(DnsQuery {
+    Ok(DnsMessage {
         id: be16(payload, 0)?,
         flags,
         qr: flags & 0x8000 != 0,
@@ -279,7 +279,7 @@ pub fn parse_query(payload: &[u8]) -> Result<DnsQuery, DnsError> {
 /// Parses the DNS message at the start of a TCP stream (RFC 1035 §4.2.2: a two-byte length,
 /// then the message); the message and the bytes it took (length prefix included), which the
 /// caller consumes before the next message.
-pub fn parse_tcp_message(buf: &[u8]) -> Result<(DnsQuery, usize), DnsError> {
+pub fn parse_tcp_message(buf: &[u8]) -> Result<(DnsMessage, usize), DnsError> {
     let len = usize::from(match be16(buf, 0) {
         Ok(len) => len,
         Err(_) => {

@@ -1,5 +1,6 @@
 use mos_runtime::prelude::*;
 
+// ON_ORPHAN has no flow: its library events are packet-level, their filters take `&PacketCx`.
 pub fn f<F, C>(_cx: &FilterCx<'_, F, C>) -> bool {
     true
 }
