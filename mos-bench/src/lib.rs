@@ -14,7 +14,9 @@
 //!
 //! The peers (libnids, a read-and-hash ceiling, libpcap's read loop, tshark) are built and run
 //! side by side by [`peers`] (`mos-bench peers`, or `mos-bench/peers/run.sh`); the criterion
-//! micro-benchmarks are in `mos-bench/benches/micro.rs`.
+//! micro-benchmarks are in `mos-bench/benches/micro.rs`; the DPDK path against the in-memory
+//! path, with the same app and packets, is `mos-bench/benches/dpdk_vs_memory.rs` (feature
+//! `dpdk`: `cargo bench -p mos-bench --features dpdk --bench dpdk_vs_memory`).
 //!
 //! ```text
 //! cargo run --release -p mos-bench -- --preset W5 [--seed N] [--cores N] [--runs N]

@@ -1,6 +1,11 @@
 //! Helpers shared by the integration suites: where the public captures are, an independent
-//! oracle built on tshark, (the event recorder lives in `mos_examples::eventlog`).
+//! oracle built on tshark, the field table the comparing suites diff connection records with,
+//! the scripted conversations more than one suite replays, and what the small test apps
+//! record (the event recorder lives in `mos_examples::eventlog`).
 #![forbid(unsafe_code)]
 
+pub mod conversations;
+pub mod fields;
 pub mod oracle;
+pub mod recorder;
 pub mod traces;

@@ -19,10 +19,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use mos_examples::eventlog::EventLog;
+use mos_runtime::OverlapPolicy;
+use mos_runtime::Report;
 use mos_runtime::prelude::*;
-use mos_runtime::{OverlapPolicy, Report, Runtime};
 use mos_synth::script::{ACK, Client, PSH, Script, Server};
+use mos_tests::conversations::{self, established, event_log, replay, run};
 
 #[path = "../../book/listings/lines.rs"]
 mod lines;
@@ -241,20 +242,11 @@ fn counts(items: &[mos_runtime::report::Count]) -> String {
 
 #[test]
 fn sides_listing() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.send(c, Client, b"ping");
     t.send(c, Server, b"pong");
     t.close(c);
-    let (_, core) = Runtime::builder()
-        .pcap_bytes(t.to_pcap())
-        .batch_size(1)
-        .progress(false)
-        .build()
-        .expect("build")
-        .run_with_core::<sides::sides::App>()
-        .expect("run");
+    let (_, core) = run::<sides::sides::App>(replay(&t).batch_size(1));
     check_file("listings/sides.out", &lines_of(&core.lines));
 }
 
@@ -402,84 +394,39 @@ fn timers_listing() {
     check_file("listings/timers.out", &lines_of(&core.lines));
 }
 
-fn event_log(script: &Script, batch: usize) -> String {
-    let (_, log) = Runtime::builder()
-        .pcap_bytes(script.to_pcap())
-        .batch_size(batch)
-        .progress(false)
-        .build()
-        .expect("build")
-        .run_with_core::<EventLog>()
-        .expect("run");
-    lines_of(&log.lines)
-}
-
-/// The sequences of the "order of events" chapter (the same conversations as
-/// `tests/tests/event_order.rs`, which pins them line by line). The later ones are shown
-/// without their handshake, which the first one shows.
+/// The sequences of the "order of events" chapter: the conversations of
+/// [`mos_tests::conversations`], which `tests/tests/event_order.rs` pins line by line. The later
+/// ones are shown without their handshake, which the first one shows.
 #[test]
 fn event_order_listings() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
-    t.send(c, Client, b"GET / HTTP/1.1\r\n\r\n");
-    t.send(c, Server, b"HTTP/1.1 200 OK\r\n\r\n");
-    t.close(c);
-    let full = event_log(&t, 1);
+    let full = lines_of(&event_log(&conversations::request_response(), 1));
     check_file("listings/event-order.out", &full);
     let handshake: Vec<&str> = full.lines().take(12).collect();
     assert_eq!(
         handshake.last(),
         Some(&"ON_TCP_STATE_CHANGE@RCV server c2s ESTABLISHED")
     );
-    let after_handshake = |log: String| -> String {
-        let lines: Vec<&str> = log.lines().collect();
+    let after_handshake = |log: Vec<String>| -> String {
+        let lines: Vec<&str> = log.iter().map(String::as_str).collect();
         assert_eq!(lines[..12], handshake[..], "the same handshake");
-        lines_of(
-            &lines[12..]
-                .iter()
-                .map(|l| l.to_string())
-                .collect::<Vec<_>>(),
-        )
+        lines_of(&log[12..])
     };
-
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
-    t.send(c, Client, b"hello");
-    t.segment(c, Client)
-        .rel_seq(1)
-        .payload(b"hello")
-        .flags(ACK | PSH)
-        .emit();
-    t.close(c);
     check_file(
         "listings/event-order-rexmit.out",
-        &after_handshake(event_log(&t, 1)),
+        &after_handshake(event_log(&conversations::retransmission(), 1)),
     );
-
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
-    t.send_no_ack(c, Client, b"one");
-    t.send_no_ack(c, Client, b"two");
-    t.send_no_ack(c, Server, b"three");
-    t.ack(c, Client);
-    t.ack(c, Server);
     check_file(
         "listings/event-order-batch.out",
-        &after_handshake(event_log(&t, 32)),
+        &after_handshake(event_log(&conversations::unacknowledged_writes(), 32)),
     );
 
     let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.segment(c, Client)
-        .rel_seq(1)
-        .payload(b"mid")
-        .flags(ACK)
-        .emit();
-    t.udp("10.0.0.1:5353", "10.0.0.2:53", b"q");
-    check_file("listings/event-order-orphans.out", &event_log(&t, 1));
+    conversations::midstream_data(&mut t);
+    conversations::udp_datagram(&mut t);
+    check_file(
+        "listings/event-order-orphans.out",
+        &lines_of(&event_log(&t, 1)),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,8 +10,23 @@ use std::path::Path;
 
 use mos_examples::flowdump::{ConnRecord, Core, FlowDump};
 use mos_runtime::Runtime;
-use mos_tests::oracle::{OracleConn, tshark_conns};
+use mos_tests::fields::{Difference, Field, differences};
+use mos_tests::oracle::tshark_conns;
 use mos_tests::traces::{public_captures, public_dir, tshark_available};
+
+/// The fields compared with tshark's view, in the order their differences are reported.
+const COMPARED: &[Field] = &[
+    Field::Server,
+    Field::Synack,
+    Field::PktsClient,
+    Field::PktsServer,
+    Field::BytesClient,
+    Field::BytesServer,
+    Field::FinClient,
+    Field::FinServer,
+    Field::Rst,
+    Field::HttpRequests,
+];
 
 /// A difference we understand: (trace, client endpoint, field, ours, tshark's, why).
 struct Known {
@@ -162,68 +177,6 @@ fn run_flowdump(trace: &Path) -> Vec<ConnRecord> {
     core.records
 }
 
-fn requests(r: &ConnRecord) -> String {
-    let v: Vec<String> = r
-        .http_requests
-        .iter()
-        .map(|h| format!("{} {} {}", h.method, h.host, h.uri))
-        .collect();
-    v.join(" | ")
-}
-
-fn oracle_requests(o: &OracleConn) -> String {
-    let v: Vec<String> = o
-        .http_requests
-        .iter()
-        .map(|(m, h, u)| format!("{m} {h} {u}"))
-        .collect();
-    v.join(" | ")
-}
-
-fn compare(ours: &ConnRecord, theirs: &OracleConn) -> Vec<(&'static str, String, String)> {
-    let mut diffs = Vec::new();
-    let mut check = |field: &'static str, a: String, b: String| {
-        if a != b {
-            diffs.push((field, a, b));
-        }
-    };
-    check("server", ours.server.clone(), theirs.server.clone());
-    check("synack", ours.synack.to_string(), theirs.synack.to_string());
-    check(
-        "pkts_client",
-        ours.pkts_client.to_string(),
-        theirs.pkts_client.to_string(),
-    );
-    check(
-        "pkts_server",
-        ours.pkts_server.to_string(),
-        theirs.pkts_server.to_string(),
-    );
-    check(
-        "bytes_client",
-        ours.bytes_client.to_string(),
-        theirs.bytes_client.to_string(),
-    );
-    check(
-        "bytes_server",
-        ours.bytes_server.to_string(),
-        theirs.bytes_server.to_string(),
-    );
-    check(
-        "fin_client",
-        ours.fin_client.to_string(),
-        theirs.fin_client.to_string(),
-    );
-    check(
-        "fin_server",
-        ours.fin_server.to_string(),
-        theirs.fin_server.to_string(),
-    );
-    check("rst", ours.rst.to_string(), theirs.rst.to_string());
-    check("http_requests", requests(ours), oracle_requests(theirs));
-    diffs
-}
-
 #[test]
 fn flowdump_matches_tshark_on_every_public_capture() {
     let Some(dir) = public_dir() else { return };
@@ -258,9 +211,14 @@ fn flowdump_matches_tshark_on_every_public_capture() {
                 continue;
             };
             taken[i] = true;
-            let diffs = compare(&ours[i], o);
             let mut clean = true;
-            for (field, a, b) in diffs {
+            for Difference {
+                field,
+                ours: a,
+                theirs: b,
+            } in differences(COMPARED, &ours[i], o)
+            {
+                let field = field.name();
                 let known = KNOWN.iter().position(|k| {
                     k.trace == name
                         && k.client == o.client

@@ -4,24 +4,11 @@
 //! Captures are built by `mos_synth::script` (one frame per call, 1 ms apart) and replayed with
 //! a batch size of 1 (as mOS's pcap module does), except where coalescing is the point.
 
-use mos_examples::eventlog::EventLog;
-use mos_runtime::Runtime;
-use mos_synth::script::{ACK, Client, PSH, Script, Server};
-
-fn events(script: &Script, batch: usize) -> String {
-    let (_, log) = Runtime::builder()
-        .pcap_bytes(script.to_pcap())
-        .batch_size(batch)
-        .progress(false)
-        .build()
-        .expect("build")
-        .run_with_core::<EventLog>()
-        .expect("run");
-    log.lines.join("\n")
-}
+use mos_synth::script::{ACK, Client, Script, Server};
+use mos_tests::conversations::{self, established};
 
 fn assert_events(script: &Script, batch: usize, expected: &str) {
-    let got = events(script, batch);
+    let got = conversations::event_log(script, batch).join("\n");
     let expected: Vec<&str> = expected
         .lines()
         .map(str::trim)
@@ -47,14 +34,28 @@ const HANDSHAKE: &str = r#"
     ON_TCP_STATE_CHANGE@RCV server c2s ESTABLISHED
 "#;
 
+/// `close`: the client's FIN, the server's FIN-ACK, the client's last ACK, then the end of the
+/// connection on both sides and hooks.
+const FIN_FIN_CLOSE: &str = r#"
+    ON_PKT_IN@SND client c2s
+    ON_TCP_STATE_CHANGE@SND client c2s FIN_WAIT_1
+    ON_PKT_IN@RCV server c2s
+    ON_TCP_STATE_CHANGE@RCV server c2s CLOSE_WAIT
+    ON_PKT_IN@SND server s2c
+    ON_TCP_STATE_CHANGE@SND server s2c LAST_ACK
+    ON_PKT_IN@RCV client s2c
+    ON_TCP_STATE_CHANGE@RCV client s2c TIME_WAIT
+    ON_PKT_IN@SND client c2s
+    ON_PKT_IN@RCV server c2s
+    ON_TCP_STATE_CHANGE@RCV server c2s CLOSED
+    ON_CONN_END@RCV client s2c fin
+    ON_CONN_END@SND client s2c fin
+    ON_CONN_END@RCV server c2s fin
+    ON_CONN_END@SND server c2s fin
+"#;
+
 #[test]
 fn handshake_data_both_ways_and_fin_fin() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
-    t.send(c, Client, b"GET / HTTP/1.1\r\n\r\n");
-    t.send(c, Server, b"HTTP/1.1 200 OK\r\n\r\n");
-    t.close(c);
     let expected = [
         HANDSHAKE,
         r#"
@@ -68,39 +69,15 @@ fn handshake_data_both_ways_and_fin_fin() {
         ON_CONN_NEW_DATA@RCV client s2c 19 "HTTP/1.1 200 OK\r"
         ON_PKT_IN@SND client c2s
         ON_PKT_IN@RCV server c2s
-        ON_PKT_IN@SND client c2s
-        ON_TCP_STATE_CHANGE@SND client c2s FIN_WAIT_1
-        ON_PKT_IN@RCV server c2s
-        ON_TCP_STATE_CHANGE@RCV server c2s CLOSE_WAIT
-        ON_PKT_IN@SND server s2c
-        ON_TCP_STATE_CHANGE@SND server s2c LAST_ACK
-        ON_PKT_IN@RCV client s2c
-        ON_TCP_STATE_CHANGE@RCV client s2c TIME_WAIT
-        ON_PKT_IN@SND client c2s
-        ON_PKT_IN@RCV server c2s
-        ON_TCP_STATE_CHANGE@RCV server c2s CLOSED
-        ON_CONN_END@RCV client s2c fin
-        ON_CONN_END@SND client s2c fin
-        ON_CONN_END@RCV server c2s fin
-        ON_CONN_END@SND server c2s fin
         "#,
+        FIN_FIN_CLOSE,
     ]
     .concat();
-    assert_events(&t, 1, &expected);
+    assert_events(&conversations::request_response(), 1, &expected);
 }
 
 #[test]
 fn data_retransmission_is_raised_before_the_write() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
-    t.send(c, Client, b"hello");
-    t.segment(c, Client)
-        .rel_seq(1)
-        .payload(b"hello")
-        .flags(ACK | PSH)
-        .emit();
-    t.close(c);
     let expected = [
         HANDSHAKE,
         r#"
@@ -112,32 +89,16 @@ fn data_retransmission_is_raised_before_the_write() {
         ON_PKT_IN@SND client c2s len=5
         ON_REXMIT@RCV server c2s len=5
         ON_PKT_IN@RCV server c2s len=5
-        ON_PKT_IN@SND client c2s
-        ON_TCP_STATE_CHANGE@SND client c2s FIN_WAIT_1
-        ON_PKT_IN@RCV server c2s
-        ON_TCP_STATE_CHANGE@RCV server c2s CLOSE_WAIT
-        ON_PKT_IN@SND server s2c
-        ON_TCP_STATE_CHANGE@SND server s2c LAST_ACK
-        ON_PKT_IN@RCV client s2c
-        ON_TCP_STATE_CHANGE@RCV client s2c TIME_WAIT
-        ON_PKT_IN@SND client c2s
-        ON_PKT_IN@RCV server c2s
-        ON_TCP_STATE_CHANGE@RCV server c2s CLOSED
-        ON_CONN_END@RCV client s2c fin
-        ON_CONN_END@SND client s2c fin
-        ON_CONN_END@RCV server c2s fin
-        ON_CONN_END@SND server c2s fin
         "#,
+        FIN_FIN_CLOSE,
     ]
     .concat();
-    assert_events(&t, 1, &expected);
+    assert_events(&conversations::retransmission(), 1, &expected);
 }
 
 #[test]
 fn out_of_order_data_is_delivered_once_the_hole_fills() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.segment(c, Client)
         .rel_seq(4)
         .payload(b"def")
@@ -160,22 +121,8 @@ fn out_of_order_data_is_delivered_once_the_hole_fills() {
         ON_CONN_NEW_DATA@RCV server c2s 6 "abcdef"
         ON_PKT_IN@SND server s2c
         ON_PKT_IN@RCV client s2c
-        ON_PKT_IN@SND client c2s
-        ON_TCP_STATE_CHANGE@SND client c2s FIN_WAIT_1
-        ON_PKT_IN@RCV server c2s
-        ON_TCP_STATE_CHANGE@RCV server c2s CLOSE_WAIT
-        ON_PKT_IN@SND server s2c
-        ON_TCP_STATE_CHANGE@SND server s2c LAST_ACK
-        ON_PKT_IN@RCV client s2c
-        ON_TCP_STATE_CHANGE@RCV client s2c TIME_WAIT
-        ON_PKT_IN@SND client c2s
-        ON_PKT_IN@RCV server c2s
-        ON_TCP_STATE_CHANGE@RCV server c2s CLOSED
-        ON_CONN_END@RCV client s2c fin
-        ON_CONN_END@SND client s2c fin
-        ON_CONN_END@RCV server c2s fin
-        ON_CONN_END@SND server c2s fin
         "#,
+        FIN_FIN_CLOSE,
     ]
     .concat();
     assert_events(&t, 1, &expected);
@@ -183,9 +130,7 @@ fn out_of_order_data_is_delivered_once_the_hole_fills() {
 
 #[test]
 fn rst_closes_both_sides() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.send(c, Client, b"x");
     t.rst(c, Server);
     let expected = [
@@ -213,13 +158,8 @@ fn rst_closes_both_sides() {
 #[test]
 fn packets_without_a_syn_are_orphans() {
     let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
     // Mid-stream data, then a SYN-ACK whose SYN was never seen: neither creates a flow.
-    t.segment(c, Client)
-        .rel_seq(1)
-        .payload(b"mid")
-        .flags(ACK)
-        .emit();
+    let c = conversations::midstream_data(&mut t);
     t.syn_ack(c);
     assert_events(
         &t,
@@ -237,14 +177,6 @@ fn packets_without_a_syn_are_orphans() {
 /// server side, with the client's "one") before the other.
 #[test]
 fn new_data_is_coalesced_per_side_per_batch_and_trace_end_closes() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
-    t.send_no_ack(c, Client, b"one");
-    t.send_no_ack(c, Client, b"two");
-    t.send_no_ack(c, Server, b"three");
-    t.ack(c, Client);
-    t.ack(c, Server);
     let expected = [
         HANDSHAKE,
         r#"
@@ -271,13 +203,13 @@ fn new_data_is_coalesced_per_side_per_batch_and_trace_end_closes() {
         "#,
     ]
     .concat();
-    assert_events(&t, 32, &expected);
+    assert_events(&conversations::unacknowledged_writes(), 32, &expected);
 }
 
 #[test]
 fn non_tcp_is_an_orphan() {
     let mut t = Script::new();
-    t.udp("10.0.0.1:5353", "10.0.0.2:53", b"q");
+    conversations::udp_datagram(&mut t);
     assert_events(
         &t,
         1,

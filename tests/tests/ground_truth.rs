@@ -8,6 +8,11 @@ use mos_examples::flowdump::{ConnRecord, Core, FlowDump};
 use mos_runtime::{Report, Runtime};
 use mos_synth::truth::{ConnTruth, Truth};
 use mos_synth::workload::{Preset, Workload};
+use mos_tests::fields::{ConnFields, Difference, Field, differences};
+
+/// Every field flowdump prints. The server is part of the key a record is matched by (with the
+/// client and the start), so it always agrees; the rest is what is compared.
+const COMPARED: &[Field] = &Field::ALL;
 
 fn flowdump(pcap: Vec<u8>) -> (Report, Vec<ConnRecord>) {
     let (report, core) = Runtime::builder()
@@ -20,55 +25,21 @@ fn flowdump(pcap: Vec<u8>) -> (Report, Vec<ConnRecord>) {
     (report, core.records)
 }
 
-/// Every field flowdump prints, as text, for a readable diff.
-fn fields_of_record(r: &ConnRecord) -> Vec<(&'static str, String)> {
-    let http: Vec<String> = r
-        .http_requests
-        .iter()
-        .map(|h| format!("{} {} {}", h.method, h.host, h.uri))
-        .collect();
-    vec![
-        ("end_reason", r.end_reason.to_string()),
-        ("synack", r.synack.to_string()),
-        ("fin_client", r.fin_client.to_string()),
-        ("fin_server", r.fin_server.to_string()),
-        ("rst", r.rst.to_string()),
-        ("pkts_client", r.pkts_client.to_string()),
-        ("pkts_server", r.pkts_server.to_string()),
-        ("bytes_client", r.bytes_client.to_string()),
-        ("bytes_server", r.bytes_server.to_string()),
-        ("rexmit_client", r.rexmit_client.to_string()),
-        ("rexmit_server", r.rexmit_server.to_string()),
-        ("missed_client", r.missed_client.to_string()),
-        ("missed_server", r.missed_server.to_string()),
-        ("http_requests", http.join(" | ")),
-        ("tls_sni", r.tls_sni.join(",")),
-    ]
+/// What flowdump must report for a truth connection: the truth, except that a connection
+/// the capture left open (`trace_end`) but silent for longer than the idle timeout before the
+/// capture ended must have timed out.
+struct Expected<'a> {
+    truth: &'a ConnTruth,
+    timed_out: bool,
 }
 
-fn fields_of_truth(t: &ConnTruth) -> Vec<(&'static str, String)> {
-    let http: Vec<String> = t
-        .http_requests
-        .iter()
-        .map(|h| format!("{} {} {}", h.method, h.host, h.uri))
-        .collect();
-    vec![
-        ("end_reason", t.end_reason.clone()),
-        ("synack", t.synack.to_string()),
-        ("fin_client", t.fin_client.to_string()),
-        ("fin_server", t.fin_server.to_string()),
-        ("rst", t.rst.to_string()),
-        ("pkts_client", t.pkts_client.to_string()),
-        ("pkts_server", t.pkts_server.to_string()),
-        ("bytes_client", t.bytes_client.to_string()),
-        ("bytes_server", t.bytes_server.to_string()),
-        ("rexmit_client", t.rexmit_client.to_string()),
-        ("rexmit_server", t.rexmit_server.to_string()),
-        ("missed_client", t.missed_client.to_string()),
-        ("missed_server", t.missed_server.to_string()),
-        ("http_requests", http.join(" | ")),
-        ("tls_sni", t.tls_sni.join(",")),
-    ]
+impl ConnFields for Expected<'_> {
+    fn field(&self, field: Field) -> Option<String> {
+        if field == Field::EndReason && self.timed_out {
+            return Some("timeout".to_string());
+        }
+        self.truth.field(field)
+    }
 }
 
 /// Compare; returns the differences as readable lines. `idle_timeout` turns the truth's
@@ -102,17 +73,22 @@ fn compare(
             diffs.push(format!("{} -> {}: no flowdump record", t.client, t.server));
             continue;
         };
-        let mut expected = fields_of_truth(t);
-        if t.end_reason == "trace_end" && trace_end - t.last > idle_timeout {
-            expected[0].1 = "timeout".to_string();
-        }
-        for ((field, ours), (_, theirs)) in fields_of_record(r).into_iter().zip(expected) {
-            if ours != theirs {
-                diffs.push(format!(
-                    "{} -> {}: {field}: ours {ours:?}, truth {theirs:?}",
-                    t.client, t.server
-                ));
-            }
+        let expected = Expected {
+            truth: t,
+            timed_out: t.end_reason == "trace_end" && trace_end - t.last > idle_timeout,
+        };
+        for Difference {
+            field,
+            ours,
+            theirs,
+        } in differences(COMPARED, r, &expected)
+        {
+            diffs.push(format!(
+                "{} -> {}: {}: ours {ours:?}, truth {theirs:?}",
+                t.client,
+                t.server,
+                field.name()
+            ));
         }
     }
     for r in by_key.values() {

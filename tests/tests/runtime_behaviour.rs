@@ -7,45 +7,10 @@ use std::time::Duration;
 use mos_examples::flowdump::{Core as DumpCore, FlowDump};
 use mos_runtime::io::PcapReader;
 use mos_runtime::prelude::*;
-use mos_runtime::{
-    CoreState, HandlerInfo, PcapSink, Report, Runtime, RuntimeBuilder, Subscriptions,
-};
+use mos_runtime::{HandlerInfo, PcapSink, Runtime, Subscriptions};
 use mos_synth::script::{ACK, Client, PSH, Script};
-
-fn builder(script: &Script) -> RuntimeBuilder {
-    Runtime::builder()
-        .pcap_bytes(script.to_pcap())
-        .progress(false)
-}
-
-fn run<A: App>(b: RuntimeBuilder) -> (Report, A::Core) {
-    b.build().expect("build").run_with_core::<A>().expect("run")
-}
-
-/// Counts what the tests look at.
-#[derive(Debug, Default)]
-struct Seen {
-    timeouts: u64,
-    ends: Vec<(String, &'static str)>,
-    new_data: Vec<(Side, Vec<u8>)>,
-    errors: Vec<&'static str>,
-    calls: u64,
-    missed: u64,
-    lost: u64,
-}
-
-impl CoreState for Seen {}
-
-fn record_end<F>(cx: &mut Cx<'_, F, Seen>) {
-    if cx.side() == Side::Client && cx.hook() == Hook::Rcv {
-        let end = cx.end_reason().map_or("?", |r| r.name());
-        let client = cx.client().to_string();
-        let missed = cx.missed_bytes(Side::Server);
-        let core = cx.core_mut();
-        core.ends.push((client, end));
-        core.missed += missed;
-    }
-}
+use mos_tests::conversations::{self, established, replay, run};
+use mos_tests::recorder::{Seen, record_end, record_new_data};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -75,16 +40,14 @@ impl App for TimerApp {
 
 #[test]
 fn timers_fire_on_packet_time_and_idle_connections_time_out() {
-    let mut t = Script::new();
-    let a = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(a);
+    let (mut t, _a) = established();
     // 5 s of silence, then another connection's packets move the clock on.
     t.advance(Duration::from_secs(5));
     let b = t.tcp("10.0.0.3:40001", "10.0.0.2:80");
     t.handshake(b);
     t.advance(Duration::from_secs(120));
     t.send(b, Client, b"late");
-    let (report, seen) = run::<TimerApp>(builder(&t).idle_timeout(Duration::from_secs(60)));
+    let (report, seen) = run::<TimerApp>(replay(&t).idle_timeout(Duration::from_secs(60)));
     // a's timer fires at +1 s, +2 s, +3 s (re-armed twice); b's also three times in the 120 s.
     assert_eq!(seen.timeouts, 6);
     assert_eq!(report.event_count(Event::Timeout, Hook::Null), 6);
@@ -122,7 +85,7 @@ fn a_full_table_evicts_the_oldest_idle_flow_or_refuses_the_new_one() {
     t.advance(Duration::from_secs(20));
     // Now the oldest has been idle 20 s: evicted to make room.
     t.syn_only("10.0.0.1:1003", "10.0.0.2:80");
-    let b = builder(&t)
+    let b = replay(&t)
         .max_flows(2)
         .evict_min_idle(Duration::from_secs(10));
     let (report, seen) = run::<EndOnly>(b);
@@ -163,11 +126,9 @@ impl App for StopAfterHandshake {
 
 #[test]
 fn stopping_both_sides_ends_the_connection_and_later_packets_are_orphans() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.send(c, Client, b"after the stop");
-    let (report, seen) = run::<StopAfterHandshake>(builder(&t));
+    let (report, seen) = run::<StopAfterHandshake>(replay(&t));
     assert_eq!(seen.ends, vec![("10.0.0.1:40000".to_string(), "stopped")]);
     assert_eq!(
         seen.calls, 3,
@@ -216,12 +177,8 @@ impl App for DataApp {
         }
     }
     fn conn_new_data_rcv(cx: &mut Cx<'_, (), Seen>) {
-        let side = cx.side();
-        let data = cx.peek(side).to_vec();
-        let lost = cx.lost_bytes(side);
-        let core = cx.core_mut();
-        core.new_data.push((side, data));
-        core.lost = lost;
+        let side = record_new_data(cx);
+        cx.core_mut().lost = cx.lost_bytes(side);
         if side == Side::Server {
             // Keep everything the client sent unread.
             cx.keep_unread(side, usize::MAX);
@@ -243,7 +200,7 @@ fn handlers_switch_per_flow_and_per_flow_handlers_start_off() {
     let b = t.tcp("10.0.0.3:40000", "10.0.0.2:80");
     t.handshake(a);
     t.handshake(b);
-    let (report, seen) = run::<DataApp>(builder(&t));
+    let (report, seen) = run::<DataApp>(replay(&t));
     // `once` runs on the first packet of each flow; `late` then runs on the other 5 RCVs of
     // each flow (3 packets per handshake, first one excluded... the SYN's RCV comes after its
     // SND, so `late` already runs for it): 3 RCVs per flow.
@@ -261,13 +218,11 @@ fn handlers_switch_per_flow_and_per_flow_handlers_start_off() {
 
 #[test]
 fn unread_data_kept_past_the_buffer_raises_buffer_full_before_it_is_lost() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.send(c, Client, &[b'a'; 600]);
     t.send(c, Client, &[b'b'; 600]);
     t.send(c, Client, &[b'c'; 600]);
-    let (report, seen) = run::<DataApp>(builder(&t).buffer_size(1024).batch_size(1));
+    let (report, seen) = run::<DataApp>(replay(&t).buffer_size(1024).batch_size(1));
     // The second and the third write each needed room: the oldest unread bytes went.
     assert_eq!(seen.errors, vec!["buffer_full", "buffer_full"]);
     assert_eq!(report.error_count(ErrorKind::BufferFull), 2);
@@ -279,9 +234,7 @@ fn unread_data_kept_past_the_buffer_raises_buffer_full_before_it_is_lost() {
 
 #[test]
 fn conflicting_overlap_is_an_error_and_first_copy_wins_by_default() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.segment(c, Client)
         .rel_seq(1)
         .payload(b"GOOD")
@@ -297,30 +250,19 @@ fn conflicting_overlap_is_an_error_and_first_copy_wins_by_default() {
         .payload(b"!")
         .flags(ACK | PSH)
         .emit();
-    let (report, seen) = run::<DataApp>(builder(&t));
+    let (report, seen) = run::<DataApp>(replay(&t));
     assert_eq!(seen.errors, vec!["overlap_conflict"]);
     assert_eq!(report.event_count(Event::Rexmit, Hook::Rcv), 1);
-    let stream: Vec<u8> = seen
-        .new_data
-        .iter()
-        .filter(|(s, _)| *s == Side::Server)
-        .flat_map(|(_, d)| d.clone())
-        .collect();
-    assert_eq!(stream, b"GOOD!");
+    assert_eq!(seen.stream(Side::Server), b"GOOD!");
 
     let (_, seen) = run::<DataApp>(
-        builder(&t)
+        replay(&t)
             .overlap(mos_runtime::OverlapPolicy::Last)
             .batch_size(64),
     );
-    let stream: Vec<u8> = seen
-        .new_data
-        .iter()
-        .filter(|(s, _)| *s == Side::Server)
-        .flat_map(|(_, d)| d.clone())
-        .collect();
     assert_eq!(
-        stream, b"EVIL!",
+        seen.stream(Side::Server),
+        b"EVIL!",
         "with policy `last` the retransmitted copy wins while unread"
     );
 }
@@ -337,9 +279,7 @@ impl App for Reader {
         .with(Event::ConnEnd, Hook::Rcv);
 
     fn conn_new_data_rcv(cx: &mut Cx<'_, (), Seen>) {
-        let side = cx.side();
-        let data = cx.peek(side).to_vec();
-        cx.core_mut().new_data.push((side, data));
+        record_new_data(cx);
     }
     fn conn_end_rcv(cx: &mut Cx<'_, (), Seen>) {
         record_end(cx);
@@ -348,31 +288,21 @@ impl App for Reader {
 
 #[test]
 fn a_hole_the_receiver_acknowledged_is_skipped_and_counted() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.send(c, Client, b"head");
     // Four bytes bypass the capture: the server gets and acknowledges them.
     t.unseen(c, Client, 4);
     t.send(c, Client, b"tail");
     t.close(c);
-    let (_, seen) = run::<Reader>(builder(&t).batch_size(1));
+    let (_, seen) = run::<Reader>(replay(&t).batch_size(1));
     assert_eq!(seen.missed, 4);
-    let deliveries: Vec<&[u8]> = seen
-        .new_data
-        .iter()
-        .filter(|(s, _)| *s == Side::Server)
-        .map(|(_, d)| d.as_slice())
-        .collect();
-    assert_eq!(deliveries, [&b"head"[..], &b"tail"[..]]);
+    assert_eq!(seen.deliveries(Side::Server), [&b"head"[..], &b"tail"[..]]);
     assert_eq!(seen.ends, vec![("10.0.0.1:40000".to_string(), "fin")]);
 }
 
 #[test]
 fn a_request_split_across_segments_and_batches_is_found_once() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.send(c, Client, b"GET /index.html HTTP/1.1\r\nHo");
     t.send(
         c,
@@ -380,7 +310,7 @@ fn a_request_split_across_segments_and_batches_is_found_once() {
         b"st: example.com\r\n\r\nGET /second HTTP/1.1\r\nHost: example.com\r\n\r\n",
     );
     t.close(c);
-    let (_, core) = builder(&t)
+    let (_, core) = replay(&t)
         .batch_size(1)
         .build()
         .expect("build")
@@ -438,10 +368,10 @@ fn inline_mode_forwards_what_handlers_do_not_drop() {
     t.handshake(ssh);
     t.send(ssh, Client, b"SSH-2.0-x\r\n");
     t.syn_only("10.0.0.1:40002", "10.0.0.2:25");
-    t.udp("10.0.0.1:5353", "10.0.0.2:53", b"q");
+    conversations::udp_datagram(&mut t);
     let out = std::env::temp_dir().join(format!("mos-inline-{}.pcap", std::process::id()));
     let sink = PcapSink::create(&out).expect("sink");
-    let (report, _) = run::<Firewall>(builder(&t).inline(sink));
+    let (report, _) = run::<Firewall>(replay(&t).inline(sink));
     // web: 3 packets dropped; smtp SYN: out of scope, dropped by the orphan handler.
     assert_eq!(report.packets, 3 + 3 + 2 + 1 + 1);
     assert_eq!((report.forwarded, report.dropped), (6, 4));
@@ -459,9 +389,7 @@ fn inline_mode_forwards_what_handlers_do_not_drop() {
 
 #[test]
 fn malformed_frames_and_bad_checksums_are_counted_errors() {
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (mut t, c) = established();
     t.send(c, Client, b"payload");
     // An IPv4 header that claims 40 bytes of options in a 20-byte frame.
     t.raw(
@@ -513,9 +441,7 @@ fn bad_capture_files_give_clear_errors() {
 
     // A capture cut inside its last record: the frames before it were processed, and the
     // run reports the truncation as an error naming it.
-    let mut t = Script::new();
-    let c = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(c);
+    let (t, _) = established();
     let mut pcap = t.to_pcap();
     pcap.truncate(pcap.len() - 10);
     let err = Runtime::builder()
@@ -533,9 +459,7 @@ fn bad_capture_files_give_clear_errors() {
 
 #[test]
 fn a_new_syn_on_a_closed_client_side_starts_a_new_connection() {
-    let mut t = Script::new();
-    let old = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
-    t.handshake(old);
+    let (mut t, old) = established();
     // The client resets with a sequence number the server side cannot accept: the client side
     // is closed, the server side is not, so the old connection lingers...
     let far = t.isn(old, Client).wrapping_add(1 << 30);
@@ -547,7 +471,7 @@ fn a_new_syn_on_a_closed_client_side_starts_a_new_connection() {
     let new = t.tcp("10.0.0.1:40000", "10.0.0.2:80");
     t.handshake(new);
     t.send(new, Client, b"again");
-    let (report, seen) = run::<EndOnly>(builder(&t));
+    let (report, seen) = run::<EndOnly>(replay(&t));
     assert_eq!(report.connections, 2);
     assert_eq!(
         seen.ends,

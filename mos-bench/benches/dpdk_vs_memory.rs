@@ -1,10 +1,11 @@
 //! The DPDK path against the in-memory pcap path, same app, same packets, same process.
 //!
-//! `cargo bench -p mos-runtime --features dpdk --bench dpdk_vs_memory`
+//! `cargo bench -p mos-bench --features dpdk --bench dpdk_vs_memory`
 //!
-//! A midstat-class app (per-flow packet and byte counters per direction, retransmission
-//! counts, reassembly on with the client's stream checked for HTTP requests, a summary at
-//! connection end) runs over a seeded synthetic workload three ways:
+//! The benchmark's midstat-class app ([`mos_bench::app::Midstat`], the one `mos-bench` times:
+//! per-flow packet counters per direction, retransmission counts, reassembly on with the
+//! client's stream walked for HTTP requests, totals at connection end) runs over a seeded
+//! synthetic workload ([`mos_bench::workload::generate`]) three ways:
 //!
 //! - **memory**: the workload's pcap held in memory, replayed through the pcap-file path
 //!   (`Runtime::builder().pcap_shared(..)`), passive;
@@ -43,15 +44,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use dpdk_sys as sys;
-use mos_runtime::app::{App, CoreState, HandlerInfo, Subscriptions};
-use mos_runtime::cx::Cx;
-use mos_runtime::event::{Dir, Event, Hook, Side};
+use mos_bench::app::Midstat;
+use mos_bench::workload::{generate, preset_config};
 use mos_runtime::io::PcapReader;
 use mos_runtime::io::dpdk::{DpdkConfig, Fanout, Mempool, PortSpec, init_eal, split_eal_args};
-use mos_runtime::proto::http;
 use mos_runtime::time::Timestamp;
 use mos_runtime::wire::LinkType;
 use mos_runtime::{PacketSink, Report, Runtime};
+use mos_synth::Precision;
+use mos_synth::pcap::PcapWriter;
+use mos_synth::workload::Preset;
 
 /// Default EAL flags: the laptop flags, with memory for an mbuf per workload packet.
 const EAL: &str =
@@ -63,112 +65,6 @@ const DPDK_SECONDS: f64 = 0.5;
 /// Rounds: each runs every variant once, interleaved; the best round of each variant is
 /// reported (the machine is shared: the best is the least disturbed).
 const ROUNDS: usize = 7;
-
-// ----- the app -----------------------------------------------------------------------------
-
-#[derive(Debug, Default)]
-struct Flow {
-    packets: [u64; 2],
-    bytes: [u64; 2],
-    rexmits: u64,
-    http: bool,
-    checked: bool,
-}
-
-#[derive(Debug, Default)]
-struct Totals {
-    connections: u64,
-    packets: u64,
-    bytes: u64,
-    rexmits: u64,
-    http_connections: u64,
-}
-
-impl CoreState for Totals {
-    fn merge(&mut self, o: Totals) {
-        self.connections += o.connections;
-        self.packets += o.packets;
-        self.bytes += o.bytes;
-        self.rexmits += o.rexmits;
-        self.http_connections += o.http_connections;
-    }
-}
-
-struct Midstat;
-
-impl App for Midstat {
-    type Flow = Flow;
-    type Core = Totals;
-    const NAME: &'static str = "midstat-bench";
-    const HANDLERS: &'static [HandlerInfo] = &[
-        HandlerInfo {
-            name: "count_packet",
-            event: "ON_PKT_IN",
-            hook: Hook::Snd,
-            per_flow: false,
-        },
-        HandlerInfo {
-            name: "check_stream",
-            event: "ON_CONN_NEW_DATA",
-            hook: Hook::Rcv,
-            per_flow: false,
-        },
-        HandlerInfo {
-            name: "count_rexmit",
-            event: "ON_REXMIT",
-            hook: Hook::Rcv,
-            per_flow: false,
-        },
-        HandlerInfo {
-            name: "close_flow",
-            event: "ON_CONN_END",
-            hook: Hook::Rcv,
-            per_flow: false,
-        },
-    ];
-    const SUBSCRIPTIONS: Subscriptions = Subscriptions::NONE
-        .with(Event::PktIn, Hook::Snd)
-        .with(Event::ConnNewData, Hook::Rcv)
-        .with(Event::Rexmit, Hook::Rcv)
-        .with(Event::ConnEnd, Hook::Rcv);
-
-    fn pkt_in_snd(cx: &mut Cx<'_, Flow, Totals>) {
-        if cx.__enter(0) {
-            let d = usize::from(cx.dir() == Dir::ServerToClient);
-            let len = cx.packet().map_or(0, |p| u64::from(p.meta().wire_len));
-            let f = cx.flow_mut();
-            f.packets[d] += 1;
-            f.bytes[d] += len;
-        }
-    }
-
-    fn conn_new_data_rcv(cx: &mut Cx<'_, Flow, Totals>) {
-        if cx.__enter(1) && cx.side() == Side::Server && !cx.flow().checked {
-            let http = http::looks_like_request_start(cx.peek(Side::Server));
-            let f = cx.flow_mut();
-            f.http = http;
-            f.checked = true;
-        }
-    }
-
-    fn rexmit_rcv(cx: &mut Cx<'_, Flow, Totals>) {
-        if cx.__enter(2) {
-            cx.flow_mut().rexmits += 1;
-        }
-    }
-
-    fn conn_end_rcv(cx: &mut Cx<'_, Flow, Totals>) {
-        if cx.__enter(3) && cx.side() == Side::Server {
-            let f = std::mem::take(cx.flow_mut());
-            let t = cx.core_mut();
-            t.connections += 1;
-            t.packets += f.packets[0] + f.packets[1];
-            t.bytes += f.bytes[0] + f.bytes[1];
-            t.rexmits += f.rexmits;
-            t.http_connections += u64::from(f.http);
-        }
-    }
-}
 
 /// An inline sink that discards.
 struct Discard;
@@ -194,26 +90,20 @@ const REPEATS: usize = 40;
 /// than [`WINDOW`] frames: the DPDK run cycles through it in a ring, the in-memory run reads
 /// it [`REPEATS`] times over. The packets fit in the caches either way, as a NIC's recycled
 /// mbufs do: the comparison is of the two paths' own costs.
-fn workload() -> (usize, Vec<(u64, Vec<u8>)>) {
+fn workload() -> (u64, Vec<(u64, Vec<u8>)>) {
     let mut flows = 200u64;
     loop {
-        let mut cfg = mos_synth::workload::Preset::W1.config(42);
-        cfg.flows = flows;
-        cfg.concurrency = 40;
+        let mut cfg = preset_config(Preset::W1, 42, Some(flows), Some(40));
         cfg.response_max = 64 << 10;
         cfg.bulk_max = 256 << 10;
-        let mut pcap = Vec::new();
-        mos_synth::workload::Workload::new(cfg)
-            .unwrap()
-            .write_pcap(&mut pcap)
-            .unwrap();
-        let mut reader = PcapReader::from_bytes(pcap).unwrap();
+        let capture = generate(format!("W1 seed 42, {flows} connections"), cfg).unwrap();
+        let mut reader = PcapReader::from_shared(capture.bytes).unwrap();
         let mut frames = Vec::new();
         while let Some(f) = reader.next_frame().unwrap() {
             frames.push((f.ts.as_nanos(), f.data.to_vec()));
         }
         if frames.len() <= WINDOW {
-            return (flows as usize, frames);
+            return (flows, frames);
         }
         flows -= 10;
     }
@@ -225,10 +115,12 @@ fn repeated_pcap(frames: &[(u64, Vec<u8>)], repeats: usize) -> Vec<u8> {
     let first = frames.first().map_or(0, |f| f.0);
     let span = frames.last().map_or(0, |f| f.0) - first + 1_000_000_000;
     let bytes: usize = frames.iter().map(|f| f.1.len() + 16).sum();
-    let mut out = pcap_header(bytes * repeats);
+    let mut out = Vec::with_capacity(24 + bytes * repeats);
+    let mut pcap = PcapWriter::new(&mut out, Precision::Micros).unwrap();
     for r in 0..repeats as u64 {
         for (ts, frame) in frames {
-            record(&mut out, ts + r * span, frame);
+            pcap.write_packet(mos_synth::Timestamp::from_unix_nanos(ts + r * span), frame)
+                .unwrap();
         }
     }
     out
@@ -236,32 +128,14 @@ fn repeated_pcap(frames: &[(u64, Vec<u8>)], repeats: usize) -> Vec<u8> {
 
 /// A classic pcap of `n` zero frames of 64 bytes, 1 µs apart.
 fn zero_frames_pcap(n: usize) -> Vec<u8> {
-    let mut out = pcap_header(n * 80);
+    let mut out = Vec::with_capacity(24 + n * 80);
+    let mut pcap = PcapWriter::new(&mut out, Precision::Micros).unwrap();
     let zero = [0u8; 64];
     for i in 0..n as u64 {
-        record(&mut out, 1_700_000_000_000_000_000 + i * 1000, &zero);
+        let ts = mos_synth::Timestamp::from_unix_nanos(1_700_000_000_000_000_000 + i * 1000);
+        pcap.write_packet(ts, &zero).unwrap();
     }
     out
-}
-
-fn pcap_header(capacity: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(24 + capacity);
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
-    out
-}
-
-fn record(out: &mut Vec<u8>, ts: u64, frame: &[u8]) {
-    let len = frame.len() as u32;
-    out.extend_from_slice(&((ts / 1_000_000_000) as u32).to_le_bytes());
-    out.extend_from_slice(&((ts % 1_000_000_000 / 1000) as u32).to_le_bytes());
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(frame);
 }
 
 // ----- runs ----------------------------------------------------------------------------------
