@@ -67,7 +67,7 @@ use super::ring::Ring;
 use super::{Progress, RunError};
 use crate::app::{App, CoreState};
 use crate::config::Config;
-use crate::engine::Worker;
+use crate::engine::{PREFETCH_GROUP, Worker};
 use crate::flow::{FlowKey, shard_of};
 use crate::io::{MAX_RECORD_LEN, PcapReader};
 use crate::report::Report;
@@ -93,6 +93,8 @@ enum Item {
         ts: Timestamp,
         wire_len: u32,
         parsed: Result<PacketMeta, ParseError>,
+        /// The flow key's hash, for the worker to prefetch the flow's state.
+        hash: Option<u64>,
     },
     /// `batch_size` packets of the whole capture have passed: advance the clock to `clock`
     /// and end the receive batch.
@@ -157,13 +159,14 @@ impl Drop for CloseOnDrop<'_> {
     }
 }
 
-/// The worker a parsed frame belongs to.
-fn worker_of(parsed: &Result<PacketMeta, ParseError>, n: usize) -> usize {
-    let Ok(meta) = parsed else { return 0 };
-    let Some(ip) = meta.ip else { return 0 };
+/// The worker a parsed frame belongs to, and its flow key's hash (IP frames).
+fn worker_of(parsed: &Result<PacketMeta, ParseError>, n: usize) -> (usize, Option<u64>) {
+    let Ok(meta) = parsed else { return (0, None) };
+    let Some(ip) = meta.ip else { return (0, None) };
     let (sport, dport) = meta.ports().unwrap_or((0, 0));
     let (key, _) = FlowKey::new(ip.src, sport, ip.dst, dport, ip.proto);
-    shard_of(key.hash64(), n)
+    let hash = key.hash64();
+    (shard_of(hash, n), Some(hash))
 }
 
 /// Run `A` on `n` workers over `reader`. `shared` is the capture the reader reads from when it
@@ -277,7 +280,7 @@ fn read(
             Err(e) => break Err(RunError::Pcap(e)),
         };
         let parsed = wire::parse(frame.link, frame.data, frame.ts, frame.wire_len, verify);
-        let w = worker_of(&parsed, n);
+        let (w, hash) = worker_of(&parsed, n);
         clock = clock.max(frame.ts);
         let len = frame.data.len();
         let (ts, wire_len) = (frame.ts, frame.wire_len);
@@ -299,8 +302,9 @@ fn read(
             ts,
             wire_len,
             parsed,
+            hash,
         });
-        bar.tick(None);
+        bar.tick(1, None);
         in_batch += 1;
         if in_batch >= batch_size {
             in_batch = 0;
@@ -357,22 +361,34 @@ fn batch_for<'b>(
 fn work<A: App>(mut w: Worker<A>, lane: &Lane, shared: Option<&[u8]>) -> Worker<A> {
     let _close = CloseOnDrop(lane);
     while let Some(mut batch) = lane.full.pop() {
-        for item in &batch.items {
-            match *item {
-                Item::Frame {
-                    start,
-                    len,
-                    ts,
-                    wire_len,
-                    parsed,
-                } => {
-                    let bytes = shared.unwrap_or(batch.arena.as_slice());
-                    let data = bytes.get(start..start.saturating_add(len)).unwrap_or(&[]);
-                    w.packet_parsed(data, ts, wire_len, parsed);
-                }
-                Item::Tick { clock } => {
-                    w.advance_clock(clock);
-                    w.end_batch();
+        // In groups, the flows' state prefetched first (see `Worker::process_batch`).
+        for group in batch.items.chunks(PREFETCH_GROUP) {
+            let hashes = || {
+                group.iter().filter_map(|item| match item {
+                    Item::Frame { hash, .. } => *hash,
+                    Item::Tick { .. } => None,
+                })
+            };
+            hashes().for_each(|h| w.prefetch_index(h));
+            hashes().for_each(|h| w.prefetch_flow(h));
+            for item in group {
+                match *item {
+                    Item::Frame {
+                        start,
+                        len,
+                        ts,
+                        wire_len,
+                        parsed,
+                        hash: _,
+                    } => {
+                        let bytes = shared.unwrap_or(batch.arena.as_slice());
+                        let data = bytes.get(start..start.saturating_add(len)).unwrap_or(&[]);
+                        w.packet_parsed(data, ts, wire_len, parsed);
+                    }
+                    Item::Tick { clock } => {
+                        w.advance_clock(clock);
+                        w.end_batch();
+                    }
                 }
             }
         }
