@@ -25,6 +25,22 @@ pub(crate) fn line<T>(value: &T) {
     let _ = value;
 }
 
+/// Brings element `i` of `items` toward the L1 cache: its first line, and the next element's
+/// when the element crosses a line boundary (that covers elements of up to 64 bytes whole, and
+/// the first two lines of larger ones).
+#[inline(always)]
+pub(crate) fn element<T>(items: &[T], i: usize) {
+    if let Some(item) = items.get(i) {
+        line(item);
+        let offset = std::ptr::from_ref(item) as usize % 64;
+        if offset + size_of::<T>() > 64 {
+            if let Some(next) = items.get(i + 1) {
+                line(next);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -36,6 +52,9 @@ mod tests {
             line(v);
         }
         line(&values);
+        for i in 0..70 {
+            element(&values, i);
+        }
         assert!(values.iter().all(|&v| v == 7));
     }
 }

@@ -161,6 +161,15 @@ impl Conn {
         }
     }
 
+    /// Asks for the region lines where each side's next in-order bytes go (read the record
+    /// first: this needs its buffer fields).
+    #[inline(always)]
+    pub(crate) fn prefetch_buffers(&self, pool: &crate::stream::BufferPool) {
+        for side in &self.sides {
+            side.stream.prefetch_write_position(pool);
+        }
+    }
+
     /// The direction of a packet whose flow-key lookup reported `swapped`.
     pub fn dir_of(&self, packet_src_is_lower: bool) -> Dir {
         if packet_src_is_lower == self.client_is_lower {

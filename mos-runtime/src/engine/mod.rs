@@ -58,6 +58,7 @@ use crate::time::Timestamp;
 use crate::wire::LinkType;
 
 pub use batch::PREFETCH_GROUP;
+pub(crate) use batch::STAGE_THREE_LEAD;
 use conn::Conn;
 
 /// Where forwarded packets go in inline mode.

@@ -139,7 +139,10 @@ impl std::error::Error for InsertError {}
 
 /// One flow's header (its value is in `values`, same index). Free slots keep their last key,
 /// `occupied: false` and a default value.
+/// Aligned to a cache line, so that comparing the key, checking a handle or relinking touches
+/// one line, and one prefetch brings all of it.
 #[derive(Debug)]
+#[repr(align(64))]
 struct Slot {
     key: FlowKey,
     generation: u32,
@@ -323,6 +326,27 @@ impl<T> FlowTable<T> {
             pos = (pos + 1) & self.mask;
         }
         None
+    }
+
+    /// The value in slot `slot`, occupied or not (a free slot's is the default): for
+    /// prefetching what a value points to, never for reading a flow's state.
+    #[inline]
+    pub fn value_at(&self, slot: usize) -> Option<&T> {
+        self.values.get(slot)
+    }
+
+    /// Prefetch, stage three, once stage two's lines have had time to arrive: the headers of
+    /// the slot's LRU neighbours, which moving the flow to the LRU tail rewrites.
+    #[inline]
+    pub fn prefetch_links(&self, slot: usize) {
+        if let Some(s) = self.slots.get(slot) {
+            if let Some(prev) = self.slots.get(s.prev as usize) {
+                prefetch::line(prev);
+            }
+            if let Some(next) = self.slots.get(s.next as usize) {
+                prefetch::line(next);
+            }
+        }
     }
 
     /// Walks the probe sequence of `hash` to `key`'s entry or the first empty entry.

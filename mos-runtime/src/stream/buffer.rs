@@ -273,6 +273,18 @@ impl StreamBuf {
         crate::prefetch::line(self);
     }
 
+    /// Asks for the line of the region where the next in-order bytes go (the copy of a
+    /// segment's payload writes there).
+    #[inline(always)]
+    pub(crate) fn prefetch_write_position(&self, pool: &BufferPool) {
+        if let Some(region) = self.region {
+            let at = idx(self.contig_end.saturating_sub(self.origin));
+            if let Some(byte) = pool.region(region).get(at) {
+                crate::prefetch::line(byte);
+            }
+        }
+    }
+
     /// Changes the overlap policy for the following writes.
     pub fn set_policy(&mut self, policy: OverlapPolicy) {
         self.policy = policy;

@@ -575,7 +575,11 @@ impl<'r, A: App> Lane<'r, A> {
                 };
                 (LinkType::Ethernet, frame)
             });
-            self.engine.prefetch_frames(frames);
+            let mut slots = [None; PREFETCH_GROUP];
+            self.engine.prefetch_frames(frames, &mut slots);
+            for slot in slots.iter().flatten() {
+                self.engine.prefetch_dependents(*slot);
+            }
         }
     }
 
