@@ -47,6 +47,7 @@ pub mod graph;
 pub mod io;
 pub mod library;
 mod multi;
+mod prefetch;
 pub mod proto;
 pub mod report;
 pub mod runtime;

@@ -112,7 +112,7 @@ pub struct Report {
     pub cores: usize,
     /// Wall-clock time of the run, in seconds.
     pub elapsed_seconds: f64,
-    /// Packet time covered by the input, in seconds.
+    /// Packet time covered by the input (latest timestamp minus earliest), in seconds.
     pub trace_seconds: f64,
     /// Millions of packets per second of wall-clock time.
     pub mpps: f64,

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use crate::app::App;
 use crate::config::Config;
-use crate::engine::{BuildError, PacketSink, Worker};
+use crate::engine::{BuildError, PREFETCH_GROUP, PacketSink, Worker};
 use crate::io::{PcapError, PcapReader};
 use crate::report::Report;
 use crate::stream::OverlapPolicy;
@@ -359,12 +359,12 @@ fn run_offline<A: App>(
     let started = Instant::now();
     let mut bar = Progress::new(progress);
     let read_result = loop {
-        match reader.next_frame() {
-            Ok(Some(frame)) => {
-                worker.process(frame.data, frame.ts, frame.wire_len, frame.link);
-                bar.tick(Some(worker.live_flows()));
+        match reader.next_batch(PREFETCH_GROUP) {
+            Ok(batch) if batch.is_empty() => break Ok(()),
+            Ok(batch) => {
+                worker.process_batch(batch.iter());
+                bar.tick(batch.len(), Some(worker.live_flows()));
             }
-            Ok(None) => break Ok(()),
             Err(e) => break Err(e),
         }
     };
@@ -406,12 +406,15 @@ impl Progress {
     /// One more packet; `flows` is the number of flows tracked, when the caller knows it
     /// (the multi-core reader does not: the flows live on the workers).
     #[inline(always)]
-    fn tick(&mut self, flows: Option<usize>) {
+    /// `packets` more were read.
+    fn tick(&mut self, packets: usize, flows: Option<usize>) {
         if !self.on {
             return;
         }
-        self.packets += 1;
-        if self.packets % 65_536 != 0 || self.last.elapsed() < Duration::from_millis(200) {
+        let before = self.packets;
+        self.packets += packets as u64;
+        // Look at the clock about every 65,536 packets.
+        if before >> 16 == self.packets >> 16 || self.last.elapsed() < Duration::from_millis(200) {
             return;
         }
         self.last = Instant::now();

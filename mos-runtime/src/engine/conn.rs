@@ -30,24 +30,28 @@ pub struct SentStats {
 }
 
 /// One endpoint: its emulated stack and its receive buffer (bytes the *peer* sent).
+///
+/// `repr(C)`: the stack, the counters and the flags every segment updates come first, then
+/// the buffer, whose own hot fields lead it (see [`Conn::prefetch`]).
 #[derive(Debug)]
+#[repr(C)]
 pub struct SideState {
     /// The emulated TCP stack.
     pub tcp: Endpoint,
-    /// Receive buffer: the peer's bytes, reassembled.
-    pub stream: StreamBuf,
     /// Reassembly on for this side (`set_buffering`).
     pub buffering: bool,
     /// Events and state tracking on for this side (`stop_monitoring` turns it off).
     pub monitoring: bool,
-    /// In-order offset reached when buffering is off (bytes are counted, not kept).
-    pub unbuffered_next: u64,
-    /// What this endpoint sent.
-    pub sent: SentStats,
     /// A new in-order byte arrived since the last `ON_CONN_NEW_DATA` for this side.
     pub new_data_pending: bool,
     /// Unread bytes a filter or handler asked to keep past the next `ON_CONN_NEW_DATA`.
     pub keep_unread: Cell<u32>,
+    /// What this endpoint sent.
+    pub sent: SentStats,
+    /// In-order offset reached when buffering is off (bytes are counted, not kept).
+    pub unbuffered_next: u64,
+    /// Receive buffer: the peer's bytes, reassembled.
+    pub stream: StreamBuf,
 }
 
 impl SideState {
@@ -66,32 +70,53 @@ impl SideState {
 }
 
 /// A tracked TCP connection.
+///
+/// `repr(C)`, hot fields first: the first cache line holds what every packet reads besides
+/// the two sides (see [`Conn::prefetch`]); the addresses, read by handlers and reports only,
+/// come last.
 #[derive(Debug)]
+#[repr(C)]
 pub struct Conn {
-    /// The endpoint that sent the first SYN.
-    pub client: SocketAddr,
-    /// The endpoint the SYN went to.
-    pub server: SocketAddr,
-    /// Whether the client is the flow key's lower endpoint (to turn key order into a [`Dir`]).
-    pub client_is_lower: bool,
-    /// Time of the SYN.
-    pub start: Timestamp,
     /// Time of the last packet.
     pub last_seen: Timestamp,
-    /// `[client, server]`.
-    pub sides: [SideState; 2],
-    /// The server answered with a SYN-ACK.
-    pub synack: bool,
-    /// Why it ended, once it did.
-    pub end_reason: Option<EndReason>,
+    /// Time of the SYN.
+    pub start: Timestamp,
     /// The app's timer, if armed.
     pub user_timer: Option<TimerHandle>,
     /// The idle-timeout timer.
     pub idle_timer: Option<TimerHandle>,
+    /// Whether the client is the flow key's lower endpoint (to turn key order into a [`Dir`]).
+    pub client_is_lower: bool,
+    /// The server answered with a SYN-ACK.
+    pub synack: bool,
     /// Position in the batch's pending `ON_CONN_NEW_DATA` list (avoids duplicates).
     pub in_new_data_list: bool,
     /// The side that got new bytes first in the current batch (delivered first).
     pub new_data_first: Option<Side>,
+    /// Why it ended, once it did.
+    pub end_reason: Option<EndReason>,
+    /// `[client, server]`.
+    pub sides: [SideState; 2],
+    /// The endpoint that sent the first SYN.
+    pub client: SocketAddr,
+    /// The endpoint the SYN went to.
+    pub server: SocketAddr,
+}
+
+impl Default for Conn {
+    /// The placeholder a free flow-table slot holds (never seen by an app).
+    fn default() -> Conn {
+        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+        Conn::new(
+            nowhere,
+            nowhere,
+            true,
+            Timestamp::ZERO,
+            0,
+            OverlapPolicy::default(),
+            false,
+        )
+    }
 }
 
 impl Conn {
@@ -121,6 +146,27 @@ impl Conn {
             idle_timer: None,
             in_new_data_list: false,
             new_data_first: None,
+        }
+    }
+
+    /// Asks for the cache lines a packet of this connection reads: the header, and each
+    /// side's stack, counters and buffer fields (see [`crate::prefetch`]).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self) {
+        crate::prefetch::line(self);
+        for side in &self.sides {
+            crate::prefetch::line(&side.tcp);
+            crate::prefetch::line(&side.sent);
+            side.stream.prefetch();
+        }
+    }
+
+    /// Asks for the region lines where each side's next in-order bytes go (read the record
+    /// first: this needs its buffer fields).
+    #[inline(always)]
+    pub(crate) fn prefetch_buffers(&self, pool: &crate::stream::BufferPool) {
+        for side in &self.sides {
+            side.stream.prefetch_write_position(pool);
         }
     }
 

@@ -38,6 +38,7 @@
 //! or out-of-order data at once (e.g. 20,000 such sides × 64 KiB = 1.3 GB reserved, touched
 //! only as far as written).
 
+mod batch;
 pub(crate) mod conn;
 mod dispatch;
 mod lifecycle;
@@ -56,6 +57,8 @@ use crate::stream::BufferPool;
 use crate::time::Timestamp;
 use crate::wire::LinkType;
 
+pub use batch::PREFETCH_GROUP;
+pub(crate) use batch::STAGE_THREE_LEAD;
 use conn::Conn;
 
 /// Where forwarded packets go in inline mode.

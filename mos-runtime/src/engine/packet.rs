@@ -106,22 +106,7 @@ impl<A: App> Worker<A> {
         self.run_parsed(buf, ts, wire_len, parsed)
     }
 
-    /// Passive processing of a frame another thread already parsed (the multi-core reader
-    /// parses once, with this worker's `verify_checksums`, to pick the worker): everything
-    /// [`Worker::process`] does after the parse. The batch is the caller's to end.
-    pub(crate) fn packet_parsed(
-        &mut self,
-        frame: &[u8],
-        ts: Timestamp,
-        wire_len: u32,
-        parsed: Result<PacketMeta, ParseError>,
-    ) {
-        let mut buf = FrameBuf::Shared(frame);
-        self.run_parsed(&mut buf, ts, wire_len, parsed);
-    }
-
-    /// [`run_frame`](Self::run_frame) after the parse (which depends on nothing but the frame,
-    /// so doing it first changes nothing).
+    /// [`run_frame`](Self::run_frame) after the parse.
     fn run_parsed(
         &mut self,
         buf: &mut FrameBuf<'_>,
@@ -133,7 +118,9 @@ impl<A: App> Worker<A> {
         let c = &mut self.counters;
         c.packets += 1;
         c.bytes += u64::from(wire_len);
-        c.first_ts.get_or_insert(ts.as_nanos());
+        // Earliest and latest, not first and last: captures are not always in time order, and
+        // workers of a multi-core run each see part of the capture.
+        c.first_ts = Some(c.first_ts.map_or(ts.as_nanos(), |t| t.min(ts.as_nanos())));
         c.last_ts = c.last_ts.max(ts.as_nanos());
         let mut drop = false;
         match parsed {

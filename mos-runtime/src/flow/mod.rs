@@ -39,10 +39,10 @@
 //! A table of `N` flows takes [`FlowTable::memory_bytes`]`(N)` =
 //! `N × slot_bytes() + next_power_of_two(2N) × 8`: each slot is a 64-byte header (the 38-byte
 //! key, the `last_seen` timestamp, a generation, an occupied flag and two `u32` links, with
-//! padding) plus `Option<T>` in a parallel array (65 bytes for `T = ()`, 80 for `u64`, 136 for
-//! a 64-byte value); the index adds 16 to 32 bytes per flow (8-byte entries, load factor between
-//! 1/4 and 1/2). For example, 2^20 flows with a 64-byte value take 2^20 × 136 + 2^21 × 8 bytes
-//! = 152 MiB. A timer wheel of `M` timers takes [`TimerWheel::memory_bytes`]`(M)`: per timer
+//! padding) plus `T` in a parallel array (64 bytes for `T = ()`, 72 for `u64`, 128 for a
+//! 64-byte value; free slots hold `T::default()`); the index adds 16 to 32 bytes per flow
+//! (8-byte entries, load factor between 1/4 and 1/2). For example, 2^20 flows with a 64-byte
+//! value take 2^20 × 128 + 2^21 × 8 bytes = 144 MiB. A timer wheel of `M` timers takes [`TimerWheel::memory_bytes`]`(M)`: per timer
 //! one entry (36 bytes plus `Option<P>`, rounded up to 8) and one 24-byte heap item, plus
 //! 2.75 KiB of slot heads; the engine sizes it for one idle timer and one handler timer per
 //! flow.

@@ -15,7 +15,9 @@
 //!   LRU tail (which rewrites its two neighbours' links) — reads and writes headers only: a
 //!   dense array of one cache line per flow stays in the caches far better than headers spread
 //!   over values of a kilobyte or more, and the value is then read only where its user reads
-//!   it.
+//!   it. A free slot holds `T::default()` rather than an `Option`, so a value's address (and
+//!   its fields') is known from the slot number alone, without reading anything: what
+//!   [`prefetch_slot`](FlowTable::prefetch_slot) needs.
 //!
 //! Both arrays are reserved for the whole capacity by `new` but filled only as slots are
 //! first used: a slot that was never used is past the arrays' length (a *watermark*), and the
@@ -45,6 +47,7 @@ use std::fmt;
 use std::mem::size_of;
 
 use super::key::FlowKey;
+use crate::prefetch;
 use crate::time::Timestamp;
 
 /// The end of a slot list.
@@ -135,8 +138,11 @@ impl fmt::Display for InsertError {
 impl std::error::Error for InsertError {}
 
 /// One flow's header (its value is in `values`, same index). Free slots keep their last key,
-/// `occupied: false` and a `None` value.
+/// `occupied: false` and a default value.
+/// Aligned to a cache line, so that comparing the key, checking a handle or relinking touches
+/// one line, and one prefetch brings all of it.
 #[derive(Debug)]
+#[repr(align(64))]
 struct Slot {
     key: FlowKey,
     generation: u32,
@@ -165,7 +171,8 @@ pub struct FlowTable<T> {
     /// Slots in use or used before (`slots.len()` is the watermark); capacity reserved.
     slots: Vec<Slot>,
     /// Parallel to `slots`, same length.
-    values: Vec<Option<T>>,
+    /// Free slots keep a default value (so a value's address is known without reading it).
+    values: Vec<T>,
     /// The most flows the table holds.
     capacity: usize,
     index: Vec<IndexEntry>,
@@ -190,7 +197,7 @@ impl<T> FlowTable<T> {
         let oom = TableConfigError::OutOfMemory { bytes };
         let mut slots: Vec<Slot> = Vec::new();
         slots.try_reserve_exact(capacity).map_err(|_| oom)?;
-        let mut values: Vec<Option<T>> = Vec::new();
+        let mut values: Vec<T> = Vec::new();
         values.try_reserve_exact(capacity).map_err(|_| oom)?;
         let mut index: Vec<IndexEntry> = Vec::new();
         index.try_reserve_exact(index_len).map_err(|_| oom)?;
@@ -224,9 +231,9 @@ impl<T> FlowTable<T> {
     }
 
     /// Bytes of one slot for this `T`: the 64-byte header (the 38-byte key, timestamp,
-    /// generation, two links, the occupied flag, padding) and `Option<T>`.
+    /// generation, two links, the occupied flag, padding) and `T`.
     pub const fn slot_bytes() -> usize {
-        size_of::<Slot>() + size_of::<Option<T>>()
+        size_of::<Slot>() + size_of::<T>()
     }
 
     /// The memory a table of `capacity` flows takes:
@@ -288,6 +295,60 @@ impl<T> FlowTable<T> {
         }
     }
 
+    /// Prefetch, stage one (see [`crate::prefetch`]): the index entry at `hash`'s home.
+    #[inline]
+    pub fn prefetch_index(&self, hash: u64) {
+        if let Some(entry) = self.index.get(hash as u32 as usize & self.mask) {
+            prefetch::line(entry);
+        }
+    }
+
+    /// Prefetch, stage two, once stage one's line has had time to arrive: the slot whose index
+    /// entry near `hash`'s home carries `hash`'s tag — the flow's slot, unless the flow is new
+    /// or a colliding entry comes first — has its header prefetched, and its number and value
+    /// are returned for the caller to prefetch what it will read. Reads the index only; keys
+    /// are not compared (a wrong slot costs a useless prefetch, nothing else).
+    #[inline]
+    pub fn prefetch_slot(&self, hash: u64) -> Option<(usize, &T)> {
+        let tag = hash as u32;
+        let mut pos = tag as usize & self.mask;
+        // Entries of one cluster share a line or two; a longer walk would wait on more lines.
+        for _ in 0..4 {
+            let entry = self.index.get(pos)?;
+            if entry.slot == NIL {
+                return None;
+            }
+            if entry.tag == tag {
+                let slot = entry.slot as usize;
+                prefetch::line(self.slots.get(slot)?);
+                return Some((slot, self.values.get(slot)?));
+            }
+            pos = (pos + 1) & self.mask;
+        }
+        None
+    }
+
+    /// The value in slot `slot`, occupied or not (a free slot's is the default): for
+    /// prefetching what a value points to, never for reading a flow's state.
+    #[inline]
+    pub fn value_at(&self, slot: usize) -> Option<&T> {
+        self.values.get(slot)
+    }
+
+    /// Prefetch, stage three, once stage two's lines have had time to arrive: the headers of
+    /// the slot's LRU neighbours, which moving the flow to the LRU tail rewrites.
+    #[inline]
+    pub fn prefetch_links(&self, slot: usize) {
+        if let Some(s) = self.slots.get(slot) {
+            if let Some(prev) = self.slots.get(s.prev as usize) {
+                prefetch::line(prev);
+            }
+            if let Some(next) = self.slots.get(s.next as usize) {
+                prefetch::line(next);
+            }
+        }
+    }
+
     /// Walks the probe sequence of `hash` to `key`'s entry or the first empty entry.
     #[inline]
     fn probe(&self, key: &FlowKey, hash: u64) -> Probe {
@@ -310,12 +371,10 @@ impl<T> FlowTable<T> {
     /// Never evicts: when full it returns [`InsertError::TableFull`] (and drops `value`). A key
     /// already present gives [`InsertError::Duplicate`] and changes nothing.
     #[inline]
-    pub fn insert(
-        &mut self,
-        key: FlowKey,
-        value: T,
-        now: Timestamp,
-    ) -> Result<FlowId, InsertError> {
+    pub fn insert(&mut self, key: FlowKey, value: T, now: Timestamp) -> Result<FlowId, InsertError>
+    where
+        T: Default,
+    {
         self.insert_hashed(key, key.hash64(), value, now)
     }
 
@@ -326,7 +385,10 @@ impl<T> FlowTable<T> {
         hash: u64,
         value: T,
         now: Timestamp,
-    ) -> Result<FlowId, InsertError> {
+    ) -> Result<FlowId, InsertError>
+    where
+        T: Default,
+    {
         debug_assert_eq!(hash, key.hash64(), "insert_hashed: hash of another key");
         let pos = match self.probe(&key, hash) {
             Probe::Found { slot } => {
@@ -349,7 +411,7 @@ impl<T> FlowTable<T> {
         slot.last_seen = now;
         let generation = slot.generation;
         if let Some(v) = self.values.get_mut(index as usize) {
-            *v = Some(value);
+            *v = value;
         }
         self.index[pos] = IndexEntry {
             slot: index,
@@ -361,8 +423,11 @@ impl<T> FlowTable<T> {
     }
 
     /// A free slot, off the free list or at the watermark (then filled with a fresh header and
-    /// `None`, within the reserved capacity); `None` when the table is full.
-    fn take_free(&mut self) -> Option<u32> {
+    /// a default value, within the reserved capacity); `None` when the table is full.
+    fn take_free(&mut self) -> Option<u32>
+    where
+        T: Default,
+    {
         if let Some(slot) = self.slots.get(self.free_head as usize) {
             let index = self.free_head;
             self.free_head = slot.next;
@@ -381,7 +446,7 @@ impl<T> FlowTable<T> {
             last_seen: Timestamp::ZERO,
             occupied: false,
         });
-        self.values.push(None);
+        self.values.push(T::default());
         Some(index)
     }
 
@@ -410,14 +475,14 @@ impl<T> FlowTable<T> {
     #[inline]
     pub fn get(&self, id: FlowId) -> Option<&T> {
         self.live(id)?;
-        self.values.get(id.index as usize)?.as_ref()
+        self.values.get(id.index as usize)
     }
 
     /// The flow's value, mutably.
     #[inline]
     pub fn get_mut(&mut self, id: FlowId) -> Option<&mut T> {
         self.live(id)?;
-        self.values.get_mut(id.index as usize)?.as_mut()
+        self.values.get_mut(id.index as usize)
     }
 
     /// The flow's key.
@@ -477,7 +542,10 @@ impl<T> FlowTable<T> {
 
     /// Removes a flow, returning its key and value; `None` for a stale handle. O(1) plus the
     /// backward shift of the entries that follow it in its probe cluster.
-    pub fn remove(&mut self, id: FlowId) -> Option<(FlowKey, T)> {
+    pub fn remove(&mut self, id: FlowId) -> Option<(FlowKey, T)>
+    where
+        T: Default,
+    {
         let key = self.live(id)?.key;
         // Find the index entry by slot number (not by key: robust even if the key's hash
         // were to change, and the same walk).
@@ -496,7 +564,7 @@ impl<T> FlowTable<T> {
         }
         self.delete_at(pos);
         self.unlink(id.index);
-        let value = self.values.get_mut(id.index as usize)?.take()?;
+        let value = std::mem::take(self.values.get_mut(id.index as usize)?);
         let slot = &mut self.slots[id.index as usize];
         slot.occupied = false;
         slot.generation = slot.generation.wrapping_add(1);
@@ -622,7 +690,7 @@ impl<'a, T> Iterator for Iter<'a, T> {
         };
         self.cur = slot.next;
         self.remaining = self.remaining.saturating_sub(1);
-        let value = self.table.values.get(id.index as usize)?.as_ref()?;
+        let value = self.table.values.get(id.index as usize)?;
         Some((id, &slot.key, value))
     }
 

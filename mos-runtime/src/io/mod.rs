@@ -54,5 +54,7 @@ mod sink;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use pcap::{Frame, MAX_INTERFACES, MAX_RECORD_LEN, PcapError, PcapReader};
+pub use pcap::{
+    Frame, FrameBatch, MAX_BATCH, MAX_INTERFACES, MAX_RECORD_LEN, PcapError, PcapReader,
+};
 pub use sink::PcapSink;

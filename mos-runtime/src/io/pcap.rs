@@ -173,6 +173,21 @@ struct Input {
     eof: bool,
     /// File offset of `buf[start]`.
     offset: u64,
+    /// Frames already handed out in this batch point into `buf`: a record that is not wholly
+    /// here must not move bytes or read more; `fill` says [`would_move`] instead.
+    frozen: bool,
+    /// `buf` is prefetched below this index (see [`Input::prefetch_ahead`]).
+    prefetched: usize,
+}
+
+/// How far ahead of the read position [`Input::prefetch_ahead`] keeps the capture's bytes
+/// coming: several records, about a DRAM latency's worth of bandwidth and more.
+const PREFETCH_AHEAD: usize = 8 * 1024;
+
+/// The error a frozen [`Input`] gives instead of moving its bytes (never seen by users: the
+/// batch ends before that record).
+fn would_move() -> io::Error {
+    io::Error::from(io::ErrorKind::WouldBlock)
 }
 
 /// The bytes behind an [`Input`]: the reader's own buffer (a file's window, or a capture given
@@ -229,11 +244,15 @@ impl Input {
         if self.eof || need > self.buf.len() {
             return Ok(false);
         }
+        if self.frozen {
+            return Err(would_move());
+        }
         if self.start + need > self.buf.len() {
             // Move the partial record to the front: at most one record is copied per refill.
             self.buf.bytes_mut().copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
+            self.prefetched = 0;
         }
         while self.end - self.start < need {
             let Some(space) = self.buf.bytes_mut().get_mut(self.end..) else {
@@ -252,6 +271,24 @@ impl Input {
         Ok(true)
     }
 
+    /// Asks for the cache lines of the next [`PREFETCH_AHEAD`] bytes (those not asked for
+    /// yet). Records are found one after the other, each header giving the next one's place,
+    /// so without this every header waits for memory in turn when little work separates them
+    /// (a batch, a worker skipping other workers' frames): the hardware's stream prefetcher
+    /// does not run that far ahead of such a walk.
+    #[inline]
+    fn prefetch_ahead(&mut self) {
+        let to = (self.start + PREFETCH_AHEAD).min(self.end);
+        let mut at = self.prefetched.max(self.start);
+        while at < to {
+            if let Some(byte) = self.buf.get(at) {
+                crate::prefetch::line(byte);
+            }
+            at += 64;
+        }
+        self.prefetched = at;
+    }
+
     /// Marks `n` available bytes as read.
     #[inline]
     fn consume(&mut self, n: usize) {
@@ -263,6 +300,10 @@ impl Input {
     /// Skips `n` bytes, which may be more than the buffer holds; `Ok(false)` if the input ends
     /// first.
     fn skip(&mut self, n: usize) -> io::Result<bool> {
+        if self.frozen && self.file.is_some() && !self.eof && n > self.end - self.start {
+            // Checked before consuming anything, so the block is skipped whole later.
+            return Err(would_move());
+        }
         let mut left = n;
         loop {
             let here = left.min(self.end - self.start);
@@ -274,6 +315,7 @@ impl Input {
             // Empty buffer: refill from the front.
             self.start = 0;
             self.end = 0;
+            self.prefetched = 0;
             if !self.fill(1)? {
                 return Ok(false);
             }
@@ -364,6 +406,7 @@ enum Format {
 }
 
 /// Where a frame is in the buffer (found without holding a borrow of it).
+#[derive(Clone, Copy)]
 struct Record {
     data_start: usize,
     data_len: usize,
@@ -394,6 +437,63 @@ pub struct PcapReader {
     /// Where the data of the frame returned last starts in `input.buf`.
     last_data_start: usize,
     finished: bool,
+    /// The frames of the last [`next_batch`](PcapReader::next_batch).
+    batch: [Record; MAX_BATCH],
+    /// An error met after some frames of a batch, returned by the next call.
+    deferred: Option<PcapError>,
+}
+
+/// The most frames one [`PcapReader::next_batch`] returns.
+pub const MAX_BATCH: usize = 32;
+
+const NO_RECORD: Record = Record {
+    data_start: 0,
+    data_len: 0,
+    record_len: 0,
+    ts: Timestamp::ZERO,
+    wire_len: 0,
+    link: LinkType::Ethernet,
+};
+
+/// Frames returned together by [`PcapReader::next_batch`], in capture order; they borrow the
+/// reader until its next call.
+#[derive(Clone, Copy)]
+pub struct FrameBatch<'a> {
+    buf: &'a [u8],
+    records: &'a [Record],
+}
+
+impl<'a> FrameBatch<'a> {
+    /// The number of frames (0 at the end of the capture).
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// No frames: the capture has ended.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The frames, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Frame<'a>> + Clone + 'a {
+        let buf = self.buf;
+        self.records.iter().map(move |r| Frame {
+            data: buf
+                .get(r.data_start..r.data_start + r.data_len)
+                .unwrap_or(&[]),
+            ts: r.ts,
+            wire_len: r.wire_len,
+            link: r.link,
+        })
+    }
+}
+
+impl fmt::Debug for FrameBatch<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FrameBatch")
+            .field("frames", &self.len())
+            .finish()
+    }
 }
 
 impl fmt::Debug for PcapReader {
@@ -443,6 +543,8 @@ impl PcapReader {
             file: Some(file),
             eof: false,
             offset: 0,
+            frozen: false,
+            prefetched: 0,
         };
         PcapReader::start(path.to_path_buf(), input)
     }
@@ -457,6 +559,8 @@ impl PcapReader {
             file: None,
             eof: true,
             offset: 0,
+            frozen: false,
+            prefetched: 0,
         };
         PcapReader::start(PathBuf::from("<memory>"), input)
     }
@@ -473,6 +577,8 @@ impl PcapReader {
             file: None,
             eof: true,
             offset: 0,
+            frozen: false,
+            prefetched: 0,
         };
         PcapReader::start(PathBuf::from("<memory>"), input)
     }
@@ -535,6 +641,8 @@ impl PcapReader {
             pending: 0,
             last_data_start: 0,
             finished: false,
+            batch: [NO_RECORD; MAX_BATCH],
+            deferred: None,
         };
         // Read ahead through the section and interface blocks (which allocate their option
         // lists) so that reading frames does not. The packet found, or an error, is left in
@@ -552,6 +660,7 @@ impl PcapReader {
         }
         self.input.consume(self.pending);
         self.pending = 0;
+        self.input.prefetch_ahead();
         match self.step() {
             Ok(Step::Frame(record)) => {
                 self.pending = record.record_len;
@@ -575,6 +684,59 @@ impl PcapReader {
                 Err(self.error(fault))
             }
         }
+    }
+
+    /// Up to `max` (at most [`MAX_BATCH`]) next frames at once, an empty batch at the end of
+    /// the capture: the frames [`next_frame`](PcapReader::next_frame) would return one by one,
+    /// all valid until the next call, so that a worker can look at several before processing
+    /// them (see [`Worker::process_batch`](crate::Worker::process_batch)). A batch ends early
+    /// where a file's buffer would have to move to hold the next record (the bytes already
+    /// handed out stay where they are; the next call moves them). An error met after some
+    /// frames is returned by the next call, after those frames.
+    pub fn next_batch(&mut self, max: usize) -> Result<FrameBatch<'_>, PcapError> {
+        if let Some(e) = self.deferred.take() {
+            return Err(e);
+        }
+        let max = max.clamp(1, MAX_BATCH);
+        let mut n = 0;
+        if !self.finished {
+            self.input.consume(self.pending);
+            self.pending = 0;
+        }
+        while n < max && !self.finished {
+            // The first record may move the buffer; later ones must not.
+            self.input.frozen = n > 0;
+            self.input.prefetch_ahead();
+            match self.step() {
+                Ok(Step::Frame(record)) => {
+                    self.input.consume(record.record_len);
+                    self.last_data_start = record.data_start;
+                    self.frames_read += 1;
+                    if let Some(slot) = self.batch.get_mut(n) {
+                        *slot = record;
+                    }
+                    n += 1;
+                }
+                Ok(Step::End) => self.finished = true,
+                Err(Fault::Io(e)) if self.input.frozen && e.kind() == io::ErrorKind::WouldBlock => {
+                    break;
+                }
+                Err(fault) => {
+                    self.finished = true;
+                    let error = self.error(fault);
+                    if n == 0 {
+                        self.input.frozen = false;
+                        return Err(error);
+                    }
+                    self.deferred = Some(error);
+                }
+            }
+        }
+        self.input.frozen = false;
+        Ok(FrameBatch {
+            buf: &self.input.buf,
+            records: self.batch.get(..n).unwrap_or(&[]),
+        })
     }
 
     /// Where the data of the frame returned last starts in the capture given to

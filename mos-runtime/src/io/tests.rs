@@ -811,3 +811,138 @@ fn sink_writes_the_documented_bytes() {
     want.extend_from_slice(&[9, 8, 7]);
     assert_eq!(bytes, want);
 }
+
+/// Every frame through [`PcapReader::next_batch`] with batches of at most `max`, and the error
+/// that ended the capture, if any; checks each batch's size.
+fn collect_batches(
+    reader: &mut PcapReader,
+    max: usize,
+) -> Result<Vec<OwnedFrame>, (Vec<OwnedFrame>, PcapError)> {
+    let mut frames = Vec::new();
+    loop {
+        match reader.next_batch(max) {
+            Ok(batch) if batch.is_empty() => {
+                // The end stays the end.
+                assert!(reader.next_batch(max).unwrap().is_empty());
+                return Ok(frames);
+            }
+            Ok(batch) => {
+                assert!(batch.len() <= max.clamp(1, MAX_BATCH));
+                assert_eq!(batch.iter().len(), batch.len());
+                frames.extend(batch.iter().map(|f| OwnedFrame {
+                    data: f.data.to_vec(),
+                    ts: f.ts,
+                    wire_len: f.wire_len,
+                    link: f.link,
+                }));
+            }
+            Err(e) => {
+                // Finished after the error.
+                assert!(reader.next_batch(max).unwrap().is_empty());
+                return Err((frames, e));
+            }
+        }
+    }
+}
+
+/// Batches give the frames `next_frame` gives, on every public capture (pcap and pcapng),
+/// from the file and from memory, for several batch sizes.
+#[test]
+fn batches_read_what_single_frames_read() {
+    for path in capture_files() {
+        let single = read_all(&path);
+        for max in [0, 1, 7, MAX_BATCH, 1000] {
+            let mut reader = PcapReader::open(&path).unwrap();
+            let batched = collect_batches(&mut reader, max).unwrap_or_else(|(_, e)| panic!("{e}"));
+            assert!(batched == single, "{} max {max}", path.display());
+            assert_eq!(reader.frames_read(), single.len() as u64);
+            let mut reader = PcapReader::from_bytes(fs::read(&path).unwrap()).unwrap();
+            let batched = collect_batches(&mut reader, max).unwrap_or_else(|(_, e)| panic!("{e}"));
+            assert!(batched == single, "{} in memory, max {max}", path.display());
+        }
+    }
+}
+
+/// Streaming a file larger than the buffer: batches end where the buffer would move, and
+/// nothing is lost or repeated; a batch never mixes in bytes of a later refill. A pcapng
+/// variant puts an unknown block larger than what is left in the buffer between packets
+/// (skipped only when the batch may move the buffer).
+#[test]
+fn batches_stream_across_buffer_refills() {
+    let mut expected = Vec::new();
+    let tmp = TempFile::new("batch-large.pcap");
+    let mut sink = PcapSink::create(&tmp.0).unwrap();
+    for i in 0..3000u32 {
+        let len = 60 + (i as usize * 577) % 1500;
+        let data = xorshift(u64::from(i) + 7, len);
+        let ts = Timestamp::from_parts(1_700_000_000 + u64::from(i), i);
+        sink.write_frame(ts, &data, len as u32, LinkType::Ethernet)
+            .unwrap();
+        expected.push(OwnedFrame {
+            data,
+            ts,
+            wire_len: len as u32,
+            link: LinkType::Ethernet,
+        });
+    }
+    sink.flush().unwrap();
+    drop(sink);
+    assert!(fs::metadata(&tmp.0).unwrap().len() > 2 * MAX_RECORD_LEN as u64);
+    let mut reader = PcapReader::open(&tmp.0).unwrap();
+    let mut sizes = Vec::new();
+    let mut got = Vec::new();
+    loop {
+        let batch = reader.next_batch(MAX_BATCH).unwrap();
+        if batch.is_empty() {
+            break;
+        }
+        sizes.push(batch.len());
+        got.extend(batch.iter().map(|f| f.data.to_vec()));
+    }
+    assert!(got.iter().eq(expected.iter().map(|f| &f.data)));
+    // Full batches except where a refill was due (about once per MiB).
+    assert!(
+        sizes.iter().filter(|&&n| n < MAX_BATCH).count() <= 6,
+        "{sizes:?}"
+    );
+
+    let mut file = ng_shb(false);
+    file.extend(ng_idb(false, 1, 0, None, None));
+    let mut frames = Vec::new();
+    for i in 0..1500u32 {
+        let data = xorshift(u64::from(i) + 1, 200 + (i as usize * 131) % 1300);
+        file.extend(ng_epb(false, 0, u64::from(i), &data, data.len() as u32));
+        frames.push(data);
+        if i == 700 {
+            // A custom block of 600 KB: what is left of the buffer cannot hold it.
+            file.extend(ng_block(false, 0x0000_0bad, &vec![0x5a; 600_000]));
+        }
+    }
+    let ng = TempFile::with("batch-skip.pcapng", &file);
+    let mut reader = PcapReader::open(&ng.0).unwrap();
+    let got = collect_batches(&mut reader, MAX_BATCH).unwrap_or_else(|(_, e)| panic!("{e}"));
+    assert!(got.iter().map(|f| &f.data).eq(frames.iter()));
+}
+
+/// A capture cut inside a record: the batches deliver every complete frame, then the same
+/// error `next_frame` gives, then nothing.
+#[test]
+fn batches_end_with_the_error_after_the_frames() {
+    let path = trace("zeek-tcp-fin-retransmission.pcap");
+    let bytes = fs::read(&path).unwrap();
+    let full = read_all(&path);
+    let ends = boundaries_pcap(&bytes);
+    for cut in (24..bytes.len()).filter(|c| !ends.contains(c)).step_by(37) {
+        let complete = ends.iter().filter(|&&end| end <= cut).count() - 1;
+        for max in [1, 5, MAX_BATCH] {
+            let mut reader = PcapReader::from_bytes(bytes[..cut].to_vec()).unwrap();
+            match collect_batches(&mut reader, max) {
+                Err((frames, PcapError::Truncated { frames_read, .. })) => {
+                    assert_eq!(frames[..], full[..complete], "cut {cut} max {max}");
+                    assert_eq!(frames_read as usize, complete);
+                }
+                other => panic!("cut {cut} max {max}: {other:?}"),
+            }
+        }
+    }
+}

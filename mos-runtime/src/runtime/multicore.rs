@@ -1,47 +1,46 @@
-//! `cores(n)` offline: one reader thread fanning packets out to `n` shared-nothing workers.
+//! `cores(n)` offline: `n` shared-nothing workers; worker 0 also reads the capture and hands
+//! the other workers their frames.
 //!
 //! ```text
-//!                        ┌─ full ring ─▶ worker 0 (Worker<A>: own flow table, pool, timers)
-//! capture ─ reader ──────┤                 │
-//!   parse once,          └─ full ring ─▶ worker 1            ...
-//!   hash the 5-tuple,        ▲  free ring ◀┘  (emptied batches go back)
-//!   pick the worker          └─────────────
+//!            ┌──────────────── worker 0: read, place, process its own frames ───┐
+//! capture ───┤   full ring ─▶ worker 1 (Worker<A>: own flow table, pool, timers) ├─ merge
+//!            │   free ring ◀┘ (emptied batches go back)                          │
+//!            └─  ...           worker n-1                                       ─┘
 //! ```
 //!
 //! # Placement
-//! The reader parses each frame once, checksums included (with the workers'
-//! `verify_checksums`), and hashes its canonical 5-tuple ([`FlowKey::hash64`], the same value
-//! for both directions); the worker is
-//! [`shard_of`] that hash, from its high bits, while each worker's flow table indexes with the
-//! low bits. Both directions of a connection therefore meet on one worker, which owns all its
-//! state: nothing is shared between workers but the capture's bytes (read-only). IP packets
-//! without ports go by their address pair; non-IP frames and frames that do not parse go to
-//! worker 0 (they are counted there, and no flow state depends on them).
+//! Worker 0 reads each frame and *places* it by its flow key's hash (the same value for both
+//! directions, [`FlowKey::hash64`]): guessed from the frame's first bytes when they are plain
+//! TCP ([`flow_key_hint`], a few loads), else from a parse without checksums; frames without
+//! an IP 5-tuple go to worker 0. Both directions of a connection therefore meet on one
+//! worker, which owns all its state: nothing is shared between workers but the capture's bytes
+//! (read-only). Worker 0 processes the frames placed on it at once and sends the others
+//! descriptors; every worker parses its own frames (checksums included), so the parse — the
+//! step that reads every byte — is spread over the workers instead of serialising them.
 //!
-//! Why the reader parses rather than only reading the 5-tuple: the parse (with checksums) is
-//! the step that streams every frame's bytes from memory, and doing it where the frame is
-//! first touched means the bytes come from memory once, and the worker neither parses again
-//! nor waits for the headers a second time. Measured against a reader that only read the
-//! 5-tuple and workers that parsed in full, this spent about a fifth less CPU per packet.
+//! Reading and placing costs worker 0 a little per frame of the whole capture, so it gets a
+//! smaller part of the hash space ([`LEAD_SHARE`]) and the workers end about together. There
+//! is no reader thread: on a machine with as many cores as workers, a reader of its own would
+//! take a core's share from them.
 //!
 //! # Batches and rings
-//! Packets travel in preallocated batches of up to [`BATCH_FRAMES`] descriptors. A descriptor
-//! carries the parse result (`PacketMeta`, 128 bytes) and where the frame's bytes are: an
-//! offset into the capture when it is in memory (shared with the workers, never copied), or
-//! into the batch's own byte arena when it is streamed from a file (the reader's buffer is
-//! reused, so the bytes are copied once into the arena, whose capacity is the largest record
-//! the reader accepts). Each worker has [`BATCHES_PER_WORKER`] batches circulating through two
-//! [`Ring`]s: filled ones to the worker, emptied ones back to the reader. Nothing is
-//! allocated per packet or per batch after start-up.
+//! Frames travel to workers 1.. in preallocated batches of up to [`BATCH_FRAMES`] descriptors
+//! (where the bytes are, timestamps, the hash for prefetching): an offset into the capture
+//! when it is in memory (shared, never copied), or into the batch's own byte arena when it is
+//! streamed from a file (the reader's buffer is reused, so the bytes are copied once into the
+//! arena, whose capacity is the largest record the reader accepts). Each worker has
+//! [`BATCHES_PER_WORKER`] batches circulating through two [`Ring`]s: filled ones to the
+//! worker, emptied ones back; when a worker falls behind, worker 0 waits for a batch to come
+//! back. Nothing is allocated per packet or per batch after start-up.
 //!
 //! # Same results as one core
 //! A flow's packets reach its worker in capture order, and each worker's engine is the
 //! single-core engine. What a worker cannot see by itself is the rest of the capture: the
 //! receive batches (`ON_CONN_NEW_DATA` is coalesced per batch of `batch_size` packets) and the
-//! packet clock (timers fire when the clock passes them). So after every `batch_size`
-//! packets of the *whole* capture, the reader sends every worker a tick carrying the clock;
-//! the worker advances its clock to it (firing due timers) and ends its batch. Batch
-//! boundaries are thus the single-core ones, and a flow's events come in the same order
+//! packet clock (timers fire when the clock passes them). So after every `batch_size` packets
+//! of the *whole* capture, worker 0 ends its own batch and sends every worker a tick carrying
+//! the clock; the worker advances its clock to it (firing due timers) and ends its batch.
+//! Batch boundaries are thus the single-core ones, and a flow's events come in the same order
 //! relative to its packets and batches. Per connection, results are identical to `cores(1)`;
 //! what may differ is the wall-clock interleaving of different flows, and the `cx.now()` a
 //! timer handler sees (the tick's time rather than the exact packet that passed the deadline
@@ -55,10 +54,10 @@
 //! `n`, the merged result is the same on every run with the same `n`.
 //!
 //! # Failure
-//! A read error stops the reader; the workers finish what they were sent and the run returns
-//! the error, as on one core. A panicking handler closes its worker's rings (so the reader
-//! never blocks on it), and the panic is resumed on the calling thread after every thread has
-//! stopped.
+//! A read error stops worker 0's reading; the workers finish what they were sent and the run
+//! returns the error, as on one core. A panicking handler closes its worker's rings (so worker
+//! 0 never blocks on it), and the panic is resumed on the calling thread after every thread
+//! has stopped; a panic on worker 0 closes every lane, so the others finish too.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -67,21 +66,27 @@ use super::ring::Ring;
 use super::{Progress, RunError};
 use crate::app::{App, CoreState};
 use crate::config::Config;
-use crate::engine::Worker;
-use crate::flow::{FlowKey, shard_of};
-use crate::io::{MAX_RECORD_LEN, PcapReader};
+use crate::engine::{PREFETCH_GROUP, STAGE_THREE_LEAD, Worker};
+use crate::flow::FlowKey;
+use crate::io::{Frame, MAX_RECORD_LEN, PcapReader};
 use crate::report::Report;
 use crate::time::Timestamp;
-use crate::wire::{self, PacketMeta, ParseError};
+use crate::wire::{self, LinkType, flow_key_hint};
 
 /// Descriptors per batch.
 pub const BATCH_FRAMES: usize = 256;
 
-/// Batches circulating between the reader and each worker.
+/// Batches circulating between worker 0 and each other worker.
 pub const BATCHES_PER_WORKER: usize = 8;
 
 /// The most workers a run accepts.
 pub const MAX_CORES: usize = 256;
+
+/// Worker 0's part of the hash space, in hundredths of another worker's: it also reads and
+/// places every frame. Measured on W5 with two workers (CPU samples per thread): reading and
+/// placing a frame costs about a fifth of processing one, so worker 0 takes 70/170 = 41 % of
+/// the flows and the two finish together.
+pub const LEAD_SHARE: u64 = 70;
 
 /// What a worker is told to do next.
 #[derive(Clone, Copy, Debug)]
@@ -92,7 +97,9 @@ enum Item {
         len: usize,
         ts: Timestamp,
         wire_len: u32,
-        parsed: Result<PacketMeta, ParseError>,
+        link: LinkType,
+        /// The flow key's hash, for the worker to prefetch the flow's state.
+        hash: Option<u64>,
     },
     /// `batch_size` packets of the whole capture have passed: advance the clock to `clock`
     /// and end the receive batch.
@@ -122,9 +129,9 @@ impl Batch {
 
 /// The two rings of one worker.
 struct Lane {
-    /// Filled batches, reader → worker.
+    /// Filled batches, worker 0 → worker.
     full: Ring<Batch>,
-    /// Emptied batches, worker → reader.
+    /// Emptied batches, worker → worker 0.
     free: Ring<Batch>,
 }
 
@@ -147,7 +154,7 @@ impl Lane {
     }
 }
 
-/// Closes a worker's lane when its thread ends, normally or by a panic, so that the reader
+/// Closes a worker's lane when its thread ends, normally or by a panic, so that worker 0
 /// never waits for a worker that is gone.
 struct CloseOnDrop<'a>(&'a Lane);
 
@@ -157,13 +164,53 @@ impl Drop for CloseOnDrop<'_> {
     }
 }
 
-/// The worker a parsed frame belongs to.
-fn worker_of(parsed: &Result<PacketMeta, ParseError>, n: usize) -> usize {
-    let Ok(meta) = parsed else { return 0 };
-    let Some(ip) = meta.ip else { return 0 };
-    let (sport, dport) = meta.ports().unwrap_or((0, 0));
-    let (key, _) = FlowKey::new(ip.src, sport, ip.dst, dport, ip.proto);
-    shard_of(key.hash64(), n)
+/// Closes every lane when worker 0's thread ends, normally or by a panic, so that no worker
+/// waits for batches that will not come.
+struct CloseAllOnDrop<'a>(&'a [Lane]);
+
+impl Drop for CloseAllOnDrop<'_> {
+    fn drop(&mut self) {
+        for lane in self.0 {
+            lane.close();
+        }
+    }
+}
+
+/// The worker (in `0..n`) that owns `frame`, and its flow key's hash when it has one (see
+/// the module docs).
+fn placement(frame: &Frame<'_>, n: usize) -> (usize, Option<u64>) {
+    let hash = match flow_key_hint(frame.link, frame.data) {
+        Some(key) => key.hash64(),
+        None => {
+            let Ok(meta) = wire::parse(frame.link, frame.data, frame.ts, frame.wire_len, false)
+            else {
+                return (0, None);
+            };
+            let Some(ip) = meta.ip else {
+                return (0, None);
+            };
+            let (sport, dport) = meta.ports().unwrap_or((0, 0));
+            FlowKey::new(ip.src, sport, ip.dst, dport, ip.proto)
+                .0
+                .hash64()
+        }
+    };
+    (shard_weighted(hash, n), Some(hash))
+}
+
+/// [`crate::flow::shard_of`] with worker 0's part [`LEAD_SHARE`] hundredths of the others':
+/// the hash scaled to `0..total` by a multiply-shift (its high bits, while each worker's flow
+/// table indexes with the low bits).
+fn shard_weighted(hash: u64, n: usize) -> usize {
+    if n <= 1 {
+        return 0;
+    }
+    let total = LEAD_SHARE + 100 * (n as u64 - 1);
+    let point = ((u128::from(hash) * u128::from(total)) >> 64) as u64;
+    match point.checked_sub(LEAD_SHARE) {
+        None => 0,
+        Some(rest) => (1 + rest / 100) as usize,
+    }
 }
 
 /// Run `A` on `n` workers over `reader`. `shared` is the capture the reader reads from when it
@@ -188,21 +235,23 @@ pub(super) fn run<A: App>(
         w.core = core;
     }
     let copy = shared.is_none();
-    let lanes: Vec<Lane> = (0..n).map(|_| Lane::new(copy)).collect();
-    let verify = cfg.verify_checksums;
+    // Lanes of workers 1..n (lane `w - 1` for worker `w`).
+    let lanes: Vec<Lane> = (1..n).map(|_| Lane::new(copy)).collect();
     let batch_size = cfg.batch_size as u64;
     // Allocated now: the workers may still be ending connections while the results are
     // collected, and nothing is allocated while any of them runs.
     let mut done = Vec::with_capacity(n);
     let started = Instant::now();
 
-    let read_result = std::thread::scope(|s| {
+    let spawned = std::thread::scope(|s| {
         let mut handles = Vec::with_capacity(n);
-        for (i, (worker, lane)) in workers.into_iter().zip(&lanes).enumerate() {
+        let mut workers = workers.into_iter();
+        let lead_worker = workers.next();
+        for (i, (worker, lane)) in workers.zip(&lanes).enumerate() {
             let shared = shared.as_deref().map(Vec::as_slice);
             let handle = std::thread::Builder::new()
-                .name(format!("mos-worker-{i}"))
-                .spawn_scoped(s, move || work(worker, lane, shared));
+                .name(format!("mos-worker-{}", i + 1))
+                .spawn_scoped(s, move || (work(worker, lane, shared), Ok(())));
             match handle {
                 Ok(h) => handles.push(h),
                 Err(e) => {
@@ -213,23 +262,42 @@ pub(super) fn run<A: App>(
                 }
             }
         }
-        let read_result = read(&mut reader, &lanes, copy, verify, batch_size, progress);
-        // End of input (or a dead worker): workers drain their rings, then stop.
-        for lane in &lanes {
-            lane.full.close();
+        if let Some(worker) = lead_worker {
+            let lead = std::thread::Builder::new()
+                .name("mos-worker-0".into())
+                .spawn_scoped(s, || {
+                    let _close = CloseAllOnDrop(&lanes);
+                    lead(worker, &mut reader, &lanes, copy, batch_size, progress)
+                });
+            match lead {
+                Ok(h) => handles.insert(0, h),
+                Err(e) => {
+                    for lane in &lanes {
+                        lane.close();
+                    }
+                    return Err(RunError::Thread(e));
+                }
+            }
         }
         for h in handles {
             done.push(h.join());
         }
-        read_result
+        Ok(())
     });
     let mut finished = Vec::with_capacity(n);
+    let mut read_result = Ok(());
     for joined in done {
         match joined {
-            Ok(w) => finished.push(w),
+            Ok((w, result)) => {
+                finished.push(w);
+                if result.is_err() {
+                    read_result = result;
+                }
+            }
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
+    spawned?;
     read_result?;
     if finished.len() != n {
         return Err(RunError::Config("a worker thread did not start".into()));
@@ -255,18 +323,20 @@ pub(super) fn run<A: App>(
     Ok((report, merged.unwrap_or_default()))
 }
 
-/// The reader: parse, place, batch. Returns the capture's read error, if any.
-fn read(
+/// Worker 0: read the capture, process the frames placed on worker 0, send the others theirs;
+/// then end every connection. Returns the worker and the capture's read error, if any.
+fn lead<A: App>(
+    mut w: Worker<A>,
     reader: &mut PcapReader,
     lanes: &[Lane],
     copy: bool,
-    verify: bool,
     batch_size: u64,
     progress: bool,
-) -> Result<(), RunError> {
-    let n = lanes.len();
-    // The batch being filled for each worker (taken from its free ring when first needed).
-    let mut filling: Vec<Option<Batch>> = (0..n).map(|_| None).collect();
+) -> (Worker<A>, Result<(), RunError>) {
+    let n = lanes.len() + 1;
+    // The batch being filled for each other worker (taken from its free ring when first
+    // needed).
+    let mut filling: Vec<Option<Batch>> = (1..n).map(|_| None).collect();
     let mut bar = Progress::new(progress);
     let mut clock = Timestamp::ZERO;
     let mut in_batch = 0u64;
@@ -276,37 +346,44 @@ fn read(
             Ok(None) => break Ok(()),
             Err(e) => break Err(RunError::Pcap(e)),
         };
-        let parsed = wire::parse(frame.link, frame.data, frame.ts, frame.wire_len, verify);
-        let w = worker_of(&parsed, n);
         clock = clock.max(frame.ts);
-        let len = frame.data.len();
-        let (ts, wire_len) = (frame.ts, frame.wire_len);
-        let Some(batch) = batch_for(&mut filling, lanes, w, if copy { len } else { 0 }) else {
-            // The worker is gone (it panicked): stop; the panic is reported by the caller.
-            break Ok(());
-        };
-        let start = if copy {
-            let start = batch.arena.len();
-            batch.arena.extend_from_slice(frame.data);
-            start
+        let (to, hash) = placement(&frame, n);
+        if to == 0 {
+            w.packet(frame.data, frame.ts, frame.wire_len, frame.link);
         } else {
-            // In memory: the worker reads the frame where it is.
-            reader.frame_offset().unwrap_or(0)
-        };
-        batch.items.push(Item::Frame {
-            start,
-            len,
-            ts,
-            wire_len,
-            parsed,
-        });
-        bar.tick(None);
+            let len = frame.data.len();
+            let (ts, wire_len, link) = (frame.ts, frame.wire_len, frame.link);
+            let Some(batch) = batch_for(&mut filling, lanes, to - 1, if copy { len } else { 0 })
+            else {
+                // The worker is gone (it panicked): stop; the panic is reported by the caller.
+                break Ok(());
+            };
+            let start = if copy {
+                let start = batch.arena.len();
+                batch.arena.extend_from_slice(frame.data);
+                start
+            } else {
+                // In memory: the worker reads the frame where it is.
+                reader.frame_offset().unwrap_or(0)
+            };
+            batch.items.push(Item::Frame {
+                start,
+                len,
+                ts,
+                wire_len,
+                link,
+                hash,
+            });
+        }
+        bar.tick(1, None);
         in_batch += 1;
         if in_batch >= batch_size {
             in_batch = 0;
+            w.advance_clock(clock);
+            w.end_batch();
             let mut gone = false;
-            for w in 0..n {
-                match batch_for(&mut filling, lanes, w, 0) {
+            for lane in 0..n - 1 {
+                match batch_for(&mut filling, lanes, lane, 0) {
                     Some(batch) => batch.items.push(Item::Tick { clock }),
                     None => gone = true,
                 }
@@ -317,15 +394,21 @@ fn read(
         }
     };
     // Send what is left: the last partial batches.
-    for (w, slot) in filling.iter_mut().enumerate() {
-        if let (Some(batch), Some(lane)) = (slot.take(), lanes.get(w)) {
+    for (slot, lane) in filling.iter_mut().zip(lanes) {
+        if let Some(batch) = slot.take() {
             if !batch.items.is_empty() {
                 let _ = lane.full.push(batch);
             }
         }
     }
+    // End of input: the other workers drain their rings, then stop.
+    for lane in lanes {
+        lane.full.close();
+    }
     bar.done();
-    result
+    // No sink in multi-core runs, so finishing cannot fail.
+    let _ = w.finish();
+    (w, result)
 }
 
 /// The batch being filled for worker `w`, with room for one more item and `bytes` arena
@@ -352,27 +435,49 @@ fn batch_for<'b>(
     slot.as_mut()
 }
 
-/// A worker thread: process batches until the reader closes the ring, then end every
+/// Workers 1..: process batches until worker 0 closes the ring, then end every
 /// connection and hand the worker back.
 fn work<A: App>(mut w: Worker<A>, lane: &Lane, shared: Option<&[u8]>) -> Worker<A> {
     let _close = CloseOnDrop(lane);
     while let Some(mut batch) = lane.full.pop() {
-        for item in &batch.items {
-            match *item {
-                Item::Frame {
-                    start,
-                    len,
-                    ts,
-                    wire_len,
-                    parsed,
-                } => {
-                    let bytes = shared.unwrap_or(batch.arena.as_slice());
-                    let data = bytes.get(start..start.saturating_add(len)).unwrap_or(&[]);
-                    w.packet_parsed(data, ts, wire_len, parsed);
+        // In groups, the flows' state prefetched first (see `Worker::process_batch`).
+        for group in batch.items.chunks(PREFETCH_GROUP) {
+            let hash_of = |item: &Item| match item {
+                Item::Frame { hash, .. } => *hash,
+                Item::Tick { .. } => None,
+            };
+            group
+                .iter()
+                .filter_map(hash_of)
+                .for_each(|h| w.prefetch_index(h));
+            let mut slots = [None; PREFETCH_GROUP];
+            for (slot, item) in slots.iter_mut().zip(group) {
+                *slot = hash_of(item).and_then(|h| w.prefetch_flow(h));
+            }
+            for slot in slots.iter().take(STAGE_THREE_LEAD).flatten() {
+                w.prefetch_dependents(*slot);
+            }
+            for (k, item) in group.iter().enumerate() {
+                if let Some(Some(slot)) = slots.get(k + STAGE_THREE_LEAD) {
+                    w.prefetch_dependents(*slot);
                 }
-                Item::Tick { clock } => {
-                    w.advance_clock(clock);
-                    w.end_batch();
+                match *item {
+                    Item::Frame {
+                        start,
+                        len,
+                        ts,
+                        wire_len,
+                        link,
+                        hash: _,
+                    } => {
+                        let bytes = shared.unwrap_or(batch.arena.as_slice());
+                        let data = bytes.get(start..start.saturating_add(len)).unwrap_or(&[]);
+                        w.packet(data, ts, wire_len, link);
+                    }
+                    Item::Tick { clock } => {
+                        w.advance_clock(clock);
+                        w.end_batch();
+                    }
                 }
             }
         }

@@ -151,7 +151,12 @@ struct Plan {
 }
 
 /// Per-side reassembly state; see the module documentation for the model.
+///
+/// `repr(C)` keeps the fields every segment reads in the first 80 bytes and the fragment and
+/// gap tables, read only when there are holes, after them: the hot part is what
+/// [`prefetch`](StreamBuf::prefetch) brings in.
 #[derive(Debug)]
+#[repr(C)]
 pub struct StreamBuf {
     region: Option<RegionId>,
     /// Stream offset of region byte 0.
@@ -159,17 +164,20 @@ pub struct StreamBuf {
     base: u64,
     read: u64,
     contig_end: u64,
+    missed: u64,
+    lost_unread: u64,
+    nfrags: u8,
+    ngaps: u8,
+    max_holes: u8,
+    policy: OverlapPolicy,
     frags: [Span; MAX_FRAGMENTS],
-    nfrags: usize,
     /// Pending gaps, all in `(read, contig_end]`: sorted, disjoint, non-adjacent, and the
     /// first one starts strictly after `read`.
     gaps: [Span; MAX_GAPS],
-    ngaps: usize,
-    max_holes: usize,
-    policy: OverlapPolicy,
-    missed: u64,
-    lost_unread: u64,
 }
+
+// The fields every segment reads fit one cache line, ahead of the hole tables.
+const _: () = assert!(std::mem::offset_of!(StreamBuf, frags) <= 64);
 
 fn sat32(v: u64) -> u32 {
     u32::try_from(v).unwrap_or(u32::MAX)
@@ -239,10 +247,41 @@ impl StreamBuf {
             nfrags: 0,
             gaps: [Span::EMPTY; MAX_GAPS],
             ngaps: 0,
-            max_holes: max_holes.min(MAX_FRAGMENTS),
+            max_holes: max_holes.min(MAX_FRAGMENTS) as u8,
             policy,
             missed: 0,
             lost_unread: 0,
+        }
+    }
+
+    /// Fragments held (at most [`MAX_FRAGMENTS`]).
+    #[inline]
+    fn nfrags(&self) -> usize {
+        usize::from(self.nfrags)
+    }
+
+    /// Pending gaps (at most [`MAX_GAPS`]).
+    #[inline]
+    fn ngaps(&self) -> usize {
+        usize::from(self.ngaps)
+    }
+
+    /// Asks for the cache line of the fields every write and read uses (see
+    /// [`crate::prefetch`]).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self) {
+        crate::prefetch::line(self);
+    }
+
+    /// Asks for the line of the region where the next in-order bytes go (the copy of a
+    /// segment's payload writes there).
+    #[inline(always)]
+    pub(crate) fn prefetch_write_position(&self, pool: &BufferPool) {
+        if let Some(region) = self.region {
+            let at = idx(self.contig_end.saturating_sub(self.origin));
+            if let Some(byte) = pool.region(region).get(at) {
+                crate::prefetch::line(byte);
+            }
         }
     }
 
@@ -258,7 +297,7 @@ impl StreamBuf {
 
     /// The hole limit set at construction.
     pub fn max_holes(&self) -> usize {
-        self.max_holes
+        usize::from(self.max_holes)
     }
 
     /// Whether a pool region is attached.
@@ -300,12 +339,12 @@ impl StreamBuf {
 
     /// The out-of-order fragments `(start, end)`, ascending.
     pub fn fragments(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.frags[..self.nfrags].iter().map(|f| (f.start, f.end))
+        self.frags[..self.nfrags()].iter().map(|f| (f.start, f.end))
     }
 
     /// The pending gaps `(start, end)` inside the unread bytes, ascending.
     pub fn gaps(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
-        self.gaps[..self.ngaps].iter().map(|g| (g.start, g.end))
+        self.gaps[..self.ngaps()].iter().map(|g| (g.start, g.end))
     }
 
     /// Whether any byte of `[offset, offset + len)` was received before: it lies below
@@ -401,7 +440,7 @@ impl StreamBuf {
         if lo < in_order_end {
             let new_wins = self.policy.new_wins_in_order();
             let mut cur = lo;
-            for g in &self.gaps[..self.ngaps] {
+            for g in &self.gaps[..self.ngaps()] {
                 if g.end <= cur {
                     continue;
                 }
@@ -423,7 +462,7 @@ impl StreamBuf {
         let from = lo.max(old_contig);
         if from < e {
             let mut cur = from;
-            for f in &self.frags[..self.nfrags] {
+            for f in &self.frags[..self.nfrags()] {
                 if f.end <= cur {
                     continue;
                 }
@@ -459,7 +498,7 @@ impl StreamBuf {
             return 0;
         }
         let mut missed = 0;
-        while self.nfrags > 0 && self.frags[0].start <= offset {
+        while self.nfrags() > 0 && self.frags[0].start <= offset {
             let f = self.frags[0];
             self.remove_frags(0, 1);
             missed += f.start - self.contig_end;
@@ -478,7 +517,7 @@ impl StreamBuf {
     /// Skips every hole below the last fragment (at connection end: deliver everything
     /// held). Returns the bytes missed.
     pub fn skip_all_holes(&mut self) -> u64 {
-        match self.nfrags.checked_sub(1) {
+        match self.nfrags().checked_sub(1) {
             Some(last) => self.skip_to(self.frags[last].start),
             None => 0,
         }
@@ -490,7 +529,7 @@ impl StreamBuf {
         let Some(region) = self.region else {
             return &[];
         };
-        let stop = self.gaps[..self.ngaps]
+        let stop = self.gaps[..self.ngaps()]
             .first()
             .map_or(self.contig_end, |g| g.start);
         pool.region(region)
@@ -508,7 +547,7 @@ impl StreamBuf {
         }
         let stop = if offset >= self.base && offset < self.contig_end {
             let mut stop = self.contig_end;
-            for g in &self.gaps[..self.ngaps] {
+            for g in &self.gaps[..self.ngaps()] {
                 if offset >= g.start && offset < g.end {
                     return None;
                 }
@@ -519,7 +558,7 @@ impl StreamBuf {
             }
             stop
         } else {
-            self.frags[..self.nfrags]
+            self.frags[..self.nfrags()]
                 .iter()
                 .find(|f| f.start <= offset && offset < f.end)?
                 .end
@@ -536,7 +575,7 @@ impl StreamBuf {
         let mut left = n as u64;
         let mut done = 0u64;
         while left > 0 && self.read < self.contig_end {
-            let stop = self.gaps[..self.ngaps]
+            let stop = self.gaps[..self.ngaps()]
                 .first()
                 .map_or(self.contig_end, |g| g.start);
             let take = left.min(stop.saturating_sub(self.read));
@@ -576,7 +615,7 @@ impl StreamBuf {
     /// for reuse by a new connection. Call [`release`](Self::release) first to return it.
     pub fn reset(&mut self) {
         let region = self.region;
-        *self = StreamBuf::new(self.max_holes, self.policy);
+        *self = StreamBuf::new(self.max_holes(), self.policy);
         self.region = region;
     }
 
@@ -598,7 +637,7 @@ impl StreamBuf {
         }
         let from = lo.max(self.contig_end);
         if from > self.contig_end
-            && self.nfrags >= self.max_holes
+            && self.nfrags() >= self.max_holes()
             && !self.fragments().any(|(s, e)| s <= clipped && e >= from)
         {
             plan.too_many_holes = true;
@@ -619,7 +658,7 @@ impl StreamBuf {
 
     /// Real (non-gap) bytes in `[a, b)`, for `read <= a <= b <= contig_end`.
     fn real_bytes_between(&self, a: u64, b: u64) -> u64 {
-        let gap_bytes: u64 = self.gaps[..self.ngaps]
+        let gap_bytes: u64 = self.gaps[..self.ngaps()]
             .iter()
             .map(|g| g.end.min(b).saturating_sub(g.start.max(a)))
             .sum();
@@ -634,7 +673,7 @@ impl StreamBuf {
         let passed = self.real_bytes_between(self.read, target);
         self.read = target;
         let mut jumped = 0;
-        while jumped < self.ngaps && self.gaps[jumped].start <= self.read {
+        while jumped < self.ngaps() && self.gaps[jumped].start <= self.read {
             let gap_end = self.gaps[jumped].end;
             self.read = self.read.max(gap_end);
             // What was consumed before the gap is no longer contiguous with what follows.
@@ -642,15 +681,16 @@ impl StreamBuf {
             jumped += 1;
         }
         if jumped > 0 {
-            self.gaps.copy_within(jumped..self.ngaps, 0);
-            self.ngaps -= jumped;
+            let n = self.ngaps();
+            self.gaps.copy_within(jumped..n, 0);
+            self.ngaps -= jumped as u8;
         }
         passed
     }
 
     /// Drops the consumed bytes: moves the held bytes `[read, held end)` to the region start.
     fn compact(&mut self, buf: &mut [u8]) {
-        let held_end = match (self.nfrags.checked_sub(1), self.ngaps.checked_sub(1)) {
+        let held_end = match (self.nfrags().checked_sub(1), self.ngaps().checked_sub(1)) {
             (Some(last), _) => self.frags[last].end,
             // A gap that reaches contig_end has no bytes behind it (it may even extend past
             // the region).
@@ -678,22 +718,22 @@ impl StreamBuf {
         if start <= self.contig_end {
             self.contig_end = self.contig_end.max(end);
             let mut absorbed = 0;
-            while absorbed < self.nfrags && self.frags[absorbed].start <= self.contig_end {
+            while absorbed < self.nfrags() && self.frags[absorbed].start <= self.contig_end {
                 self.contig_end = self.contig_end.max(self.frags[absorbed].end);
                 absorbed += 1;
             }
             self.remove_frags(0, absorbed);
             return;
         }
-        let frags = &self.frags[..self.nfrags];
+        let frags = &self.frags[..self.nfrags()];
         let i = frags
             .iter()
             .position(|f| f.end >= start)
-            .unwrap_or(self.nfrags);
+            .unwrap_or(self.nfrags());
         let j = frags
             .iter()
             .position(|f| f.start > end)
-            .unwrap_or(self.nfrags);
+            .unwrap_or(self.nfrags());
         if i < j {
             // Touches fragments i..j: merge them into one.
             let merged = Span {
@@ -702,8 +742,9 @@ impl StreamBuf {
             };
             self.frags[i] = merged;
             self.remove_frags(i + 1, j - i - 1);
-        } else if self.nfrags < MAX_FRAGMENTS {
-            self.frags.copy_within(i..self.nfrags, i + 1);
+        } else if self.nfrags() < MAX_FRAGMENTS {
+            let n = self.nfrags();
+            self.frags.copy_within(i..n, i + 1);
             self.frags[i] = Span { start, end };
             self.nfrags += 1;
         } else {
@@ -714,8 +755,9 @@ impl StreamBuf {
 
     fn remove_frags(&mut self, at: usize, count: usize) {
         if count > 0 {
-            self.frags.copy_within(at + count..self.nfrags, at);
-            self.nfrags -= count;
+            let n = self.nfrags();
+            self.frags.copy_within(at + count..n, at);
+            self.nfrags -= count as u8;
         }
     }
 
@@ -730,19 +772,18 @@ impl StreamBuf {
             self.base = end;
             return;
         }
-        if let Some(last) = self.gaps[..self.ngaps]
-            .last_mut()
-            .filter(|g| g.end == start)
-        {
+        let n = self.ngaps();
+        if let Some(last) = self.gaps[..n].last_mut().filter(|g| g.end == start) {
             last.end = end;
             return;
         }
-        if self.ngaps == MAX_GAPS {
+        if self.ngaps() == MAX_GAPS {
             // Free a slot: give up the unread bytes before the oldest gap.
             let lost = self.advance_read_to(self.gaps[0].end);
             self.lost_unread = self.lost_unread.saturating_add(lost);
         }
-        if let Some(slot) = self.gaps.get_mut(self.ngaps) {
+        let n = self.ngaps();
+        if let Some(slot) = self.gaps.get_mut(n) {
             *slot = Span { start, end };
             self.ngaps += 1;
         }

@@ -57,11 +57,13 @@
 //! to the bytes (their accessors then return empty slices or errors).
 
 pub mod checksum;
+mod hint;
 mod packet;
 mod parse;
 #[cfg(test)]
 mod tests;
 
+pub use hint::flow_key_hint;
 pub use packet::{Packet, PacketMut, RewriteError};
 pub use parse::parse;
 

@@ -19,7 +19,7 @@ use super::plan::{Plan, Spread};
 use super::port::{Owner, Port};
 use crate::app::{App, CoreState};
 use crate::config::Config;
-use crate::engine::{Verdict, Worker};
+use crate::engine::{PREFETCH_GROUP, Verdict, Worker};
 use crate::report::{Counters, Report};
 use crate::runtime::RunError;
 use crate::time::Timestamp;
@@ -507,6 +507,7 @@ impl<'r, A: App> Lane<'r, A> {
             return 0;
         }
         let now = self.burst_time();
+        self.prefetch_burst(n);
         for k in 0..n {
             let m = self.burst[k];
             if self.fanout {
@@ -544,6 +545,7 @@ impl<'r, A: App> Lane<'r, A> {
             return 0;
         }
         let now = self.burst_time();
+        self.prefetch_burst(n);
         for k in 0..n {
             let m = self.burst[k];
             // SAFETY: the producer set the input port before enqueueing `m`, now ours.
@@ -552,6 +554,33 @@ impl<'r, A: App> Lane<'r, A> {
         }
         self.end_burst();
         n
+    }
+
+    /// Asks for the flow state of the first `n` mbufs of the burst before they are handled
+    /// (see [`Worker::process_batch`](crate::Worker::process_batch)).
+    #[inline]
+    fn prefetch_burst(&self, n: usize) {
+        let Some(burst) = self.burst.get(..n) else {
+            return;
+        };
+        for group in burst.chunks(PREFETCH_GROUP) {
+            let frames = group.iter().map(|&m| {
+                // SAFETY: the first `n` pointers of the burst are mbufs this worker just
+                // received and owns; a first segment holds data_len bytes at its data
+                // pointer, and nothing writes them while this slice lives (it ends before
+                // any packet of the burst is handled).
+                let frame = unsafe {
+                    let s = mbuf::seg(m);
+                    std::slice::from_raw_parts(s.data.cast_const(), usize::from(s.data_len))
+                };
+                (LinkType::Ethernet, frame)
+            });
+            let mut slots = [None; PREFETCH_GROUP];
+            self.engine.prefetch_frames(frames, &mut slots);
+            for slot in slots.iter().flatten() {
+                self.engine.prefetch_dependents(*slot);
+            }
+        }
     }
 
     /// Hands the packets held for other workers to their rings (as many as fit).
