@@ -3,11 +3,11 @@
 use super::dispatch::At;
 use super::{Verdict, Worker};
 use crate::app::App;
-use crate::cx::PacketSlot;
+use crate::cx::{Cx, PacketSlot};
 use crate::event::{Dir, EndReason, ErrorKind, Event, Hook, OrphanReason, Side};
 use crate::flow::FlowId;
 use crate::flow::key::FlowKey;
-use crate::tcp::{RecvControl, Segment, SeqNum};
+use crate::tcp::{Segment, SeqNum};
 use crate::time::Timestamp;
 use crate::wire::{self, L4Meta, LinkType, PacketMeta, ParseError, TcpMeta};
 
@@ -238,32 +238,13 @@ impl<A: App> Worker<A> {
             if seg.flags.ack() && !seg.flags.rst() {
                 self.skip_acked_gap(id, sender, seg.ack);
             }
-            let at = |event| At {
-                event,
-                hook: Hook::Snd,
+            let facts = HookFacts {
                 side: sender,
                 dir,
-                error: None,
+                conn_start: out.conn_start,
+                state_changed: out.state_changed,
             };
-            self.dispatch_flow(id, buf.slot(meta), drop, at(Event::PktIn), A::pkt_in_snd);
-            if out.conn_start {
-                self.dispatch_flow(
-                    id,
-                    buf.slot(meta),
-                    drop,
-                    at(Event::ConnStart),
-                    A::conn_start_snd,
-                );
-            }
-            if out.state_changed {
-                self.dispatch_flow(
-                    id,
-                    buf.slot(meta),
-                    drop,
-                    at(Event::TcpStateChange),
-                    A::tcp_state_change_snd,
-                );
-            }
+            self.hook_events::<SndEntries>(id, facts, meta, buf, drop);
         }
 
         // 2. The receiver's stack (control, data, FIN), then the RCV hook.
@@ -284,7 +265,17 @@ impl<A: App> Worker<A> {
         if ctl.rexmit {
             conn.side_mut(sender).sent.rexmits += 1;
         }
-        self.rcv_hook(id, receiver, dir, ctl, meta, buf, drop);
+        let facts = HookFacts {
+            side: receiver,
+            dir,
+            conn_start: ctl.conn_start,
+            state_changed: ctl.state_changed,
+        };
+        self.hook_events::<RcvEntries>(id, facts, meta, buf, drop);
+        if ctl.rexmit {
+            let at = facts.at(Event::Rexmit, Hook::Rcv);
+            self.dispatch_flow(id, buf.slot(meta), drop, at, A::rexmit_rcv);
+        }
         if !A::SUBSCRIPTIONS.contains(Event::ConnNewData, Hook::Rcv) {
             // Nobody reads the stream through ON_CONN_NEW_DATA: consume so it never fills.
             if let Some(conn) = self.table.get_mut(id) {
@@ -299,45 +290,31 @@ impl<A: App> Worker<A> {
         self.after_segment(id, &seg);
     }
 
-    #[allow(clippy::too_many_arguments)] // the hook's facts, all distinct
-    fn rcv_hook(
+    /// A hook's events for one segment, in mOS's order: `ON_PKT_IN`, then `ON_CONN_START` and
+    /// `ON_TCP_STATE_CHANGE` when the side's stack says so. `H` names the hook's app entries,
+    /// so each hook's calls stay direct.
+    fn hook_events<H: HookEntries<A>>(
         &mut self,
         id: FlowId,
-        receiver: Side,
-        dir: Dir,
-        ctl: RecvControl,
+        facts: HookFacts,
         meta: &mut PacketMeta,
         buf: &mut FrameBuf<'_>,
         drop: &mut bool,
     ) {
-        let at = |event| At {
-            event,
-            hook: Hook::Rcv,
-            side: receiver,
-            dir,
-            error: None,
-        };
-        self.dispatch_flow(id, buf.slot(meta), drop, at(Event::PktIn), A::pkt_in_rcv);
-        if ctl.conn_start {
+        let at = |event| facts.at(event, H::HOOK);
+        self.dispatch_flow(id, buf.slot(meta), drop, at(Event::PktIn), H::pkt_in);
+        if facts.conn_start {
             self.dispatch_flow(
                 id,
                 buf.slot(meta),
                 drop,
                 at(Event::ConnStart),
-                A::conn_start_rcv,
+                H::conn_start,
             );
         }
-        if ctl.state_changed {
-            self.dispatch_flow(
-                id,
-                buf.slot(meta),
-                drop,
-                at(Event::TcpStateChange),
-                A::tcp_state_change_rcv,
-            );
-        }
-        if ctl.rexmit {
-            self.dispatch_flow(id, buf.slot(meta), drop, at(Event::Rexmit), A::rexmit_rcv);
+        if facts.state_changed {
+            let event = at(Event::TcpStateChange);
+            self.dispatch_flow(id, buf.slot(meta), drop, event, H::tcp_state_change);
         }
     }
 
@@ -547,5 +524,72 @@ impl<A: App> Worker<A> {
             EndReason::Fin
         };
         self.end_flow(id, reason);
+    }
+}
+
+/// What one side's stack update reported, for its hook's events.
+#[derive(Clone, Copy)]
+struct HookFacts {
+    side: Side,
+    dir: Dir,
+    conn_start: bool,
+    state_changed: bool,
+}
+
+impl HookFacts {
+    fn at(self, event: Event, hook: Hook) -> At {
+        At {
+            event,
+            hook,
+            side: self.side,
+            dir: self.dir,
+            error: None,
+        }
+    }
+}
+
+/// The app's entries of one flow hook (`SND` or `RCV`) for the events both hooks raise.
+trait HookEntries<A: App> {
+    const HOOK: Hook;
+    fn pkt_in(cx: &mut Cx<'_, A::Flow, A::Core>);
+    fn conn_start(cx: &mut Cx<'_, A::Flow, A::Core>);
+    fn tcp_state_change(cx: &mut Cx<'_, A::Flow, A::Core>);
+}
+
+/// The `SND` entries.
+struct SndEntries;
+
+impl<A: App> HookEntries<A> for SndEntries {
+    const HOOK: Hook = Hook::Snd;
+    #[inline(always)]
+    fn pkt_in(cx: &mut Cx<'_, A::Flow, A::Core>) {
+        A::pkt_in_snd(cx);
+    }
+    #[inline(always)]
+    fn conn_start(cx: &mut Cx<'_, A::Flow, A::Core>) {
+        A::conn_start_snd(cx);
+    }
+    #[inline(always)]
+    fn tcp_state_change(cx: &mut Cx<'_, A::Flow, A::Core>) {
+        A::tcp_state_change_snd(cx);
+    }
+}
+
+/// The `RCV` entries.
+struct RcvEntries;
+
+impl<A: App> HookEntries<A> for RcvEntries {
+    const HOOK: Hook = Hook::Rcv;
+    #[inline(always)]
+    fn pkt_in(cx: &mut Cx<'_, A::Flow, A::Core>) {
+        A::pkt_in_rcv(cx);
+    }
+    #[inline(always)]
+    fn conn_start(cx: &mut Cx<'_, A::Flow, A::Core>) {
+        A::conn_start_rcv(cx);
+    }
+    #[inline(always)]
+    fn tcp_state_change(cx: &mut Cx<'_, A::Flow, A::Core>) {
+        A::tcp_state_change_rcv(cx);
     }
 }
