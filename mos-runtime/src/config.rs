@@ -43,6 +43,13 @@ pub struct Config {
     /// `peek_at` cannot return them. Off: a side keeps its buffer, and the bytes it read, until
     /// its connection ends or the buffer must make room.
     pub release_drained: bool,
+    /// Prefetch each packet's flow state a few packets ahead (see [`crate::prefetch`]) while
+    /// at least this many flows are tracked. Prefetching pays when the flows' state no longer
+    /// stays in the last-level cache between two packets of a flow, and costs a little when
+    /// it does (it reads frames ahead and asks for lines already there). Measured on a
+    /// 2-vCPU EPYC VM: WC (50,000 flows open) 1.35× faster with it, W5 (10,000) within noise,
+    /// WB (4,000 bulk flows) 1.3× slower. `usize::MAX` turns it off, 0 on always.
+    pub prefetch_min_flows: usize,
     /// Progress bar on stderr (only drawn when stderr is a terminal).
     pub progress: bool,
 }
@@ -62,6 +69,7 @@ impl Default for Config {
             timer_tick: Duration::from_millis(1),
             buffering: true,
             release_drained: true,
+            prefetch_min_flows: 16_384,
             progress: true,
         }
     }

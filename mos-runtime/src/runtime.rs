@@ -207,6 +207,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Prefetch flow state ahead while at least `n` flows are tracked (default 16,384; see
+    /// [`Config::prefetch_min_flows`]).
+    pub fn prefetch_min_flows(mut self, n: usize) -> Self {
+        self.cfg.prefetch_min_flows = n;
+        self
+    }
+
     /// Progress bar on stderr when it is a terminal.
     pub fn progress(mut self, on: bool) -> Self {
         self.cfg.progress = on;
@@ -359,6 +366,19 @@ fn run_offline<A: App>(
     let started = Instant::now();
     let mut bar = Progress::new(progress);
     let read_result = loop {
+        if !worker.prefetching() {
+            // Frame by frame: each one is processed right after it is read, while its bytes
+            // are arriving (see `Config::prefetch_min_flows`).
+            match reader.next_frame() {
+                Ok(Some(frame)) => {
+                    worker.process(frame.data, frame.ts, frame.wire_len, frame.link);
+                    bar.tick(1, Some(worker.live_flows()));
+                    continue;
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        }
         match reader.next_batch(PREFETCH_GROUP) {
             Ok(batch) if batch.is_empty() => break Ok(()),
             Ok(batch) => {

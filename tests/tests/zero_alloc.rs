@@ -11,7 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mos_runtime::io::PcapReader;
+use mos_runtime::io::{Frame, PcapReader};
 use mos_runtime::prelude::*;
 use mos_runtime::{Config, CoreState, Subscriptions, Worker};
 use mos_tests::traces::{public_captures, public_dir};
@@ -147,7 +147,7 @@ fn assert_no_allocation<A: App>(
         buffer_size: 16 << 10,
         ..Config::default()
     };
-    let mut worker = Worker::<A>::new(cfg, None).expect("worker");
+    let mut worker = Worker::<A>::new(cfg.clone(), None).expect("worker");
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for (data, ts, wire_len, link) in frames {
         worker.process(data, *ts, *wire_len, *link);
@@ -158,6 +158,24 @@ fn assert_no_allocation<A: App>(
         allocations,
         0,
         "{name}: {allocations} allocations over {} packets",
+        frames.len()
+    );
+    // The prefetching path (taken by the runtime when many flows are tracked) allocates
+    // nothing either.
+    let mut prefetching = Worker::<A>::new(cfg, None).expect("worker");
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    prefetching.process_batch(frames.iter().map(|(data, ts, wire_len, link)| Frame {
+        data,
+        ts: *ts,
+        wire_len: *wire_len,
+        link: *link,
+    }));
+    prefetching.finish().expect("finish");
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert_eq!(
+        allocations,
+        0,
+        "{name}, process_batch: {allocations} allocations over {} packets",
         frames.len()
     );
     worker

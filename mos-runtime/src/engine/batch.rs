@@ -75,6 +75,15 @@ impl<A: App> Worker<A> {
         }
     }
 
+    /// Whether enough flows are tracked for prefetching to pay
+    /// ([`Config::prefetch_min_flows`](crate::Config::prefetch_min_flows)): drivers that have
+    /// several frames at hand use [`Worker::process_batch`] then, frame-by-frame processing
+    /// otherwise.
+    #[inline]
+    pub fn prefetching(&self) -> bool {
+        self.table.len() >= self.cfg.prefetch_min_flows
+    }
+
     /// Stage one for the next frame of `ahead` (frame number `j`), its hash kept in the ring.
     #[inline(always)]
     fn stage_one<'f>(

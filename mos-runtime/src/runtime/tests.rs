@@ -295,6 +295,14 @@ fn a_generated_workload_gives_the_same_connections_on_one_two_and_three_cores() 
             .idle_timeout(std::time::Duration::from_millis(300))
     });
     assert!(conns >= 400, "{conns} connections");
+    // The same with the flow state prefetched (the path taken when many flows are tracked).
+    same_for_every_core_count("W1 (400 flows), prefetching", || {
+        Runtime::builder()
+            .pcap_shared(Arc::clone(&bytes))
+            .batch_size(7)
+            .idle_timeout(std::time::Duration::from_millis(300))
+            .prefetch_min_flows(0)
+    });
     let sample = mos_synth::sample::pcap();
     same_for_every_core_count("sample", || Runtime::builder().pcap_bytes(sample.clone()));
 }

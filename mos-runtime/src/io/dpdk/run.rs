@@ -563,6 +563,9 @@ impl<'r, A: App> Lane<'r, A> {
         let Some(burst) = self.burst.get(..n) else {
             return;
         };
+        if !self.engine.prefetching() {
+            return;
+        }
         for group in burst.chunks(PREFETCH_GROUP) {
             let frames = group.iter().map(|&m| {
                 // SAFETY: the first `n` pointers of the burst are mbufs this worker just
