@@ -41,6 +41,9 @@ OPTIONS:
                         concurrency, rounded up to a power of two; 65536 for --pcap)
     --buffers N         reassembly buffers per worker (default: 2 x max-flows)
     --buffer-size N     reassembly bytes per side (default 65536)
+    --prefetch-min-flows N
+                        prefetch flow state while N flows or more are tracked (default
+                        16384; 0: always, a huge N: never)
     -h, --help          this text
 
 memory: the bytes per tracked flow of the midstat app's workers (computed from the types),
@@ -72,6 +75,7 @@ struct Args {
     max_flows: Option<usize>,
     buffers: Option<usize>,
     buffer_size: usize,
+    prefetch_min_flows: Option<usize>,
 }
 
 fn number<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String> {
@@ -101,6 +105,7 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
         max_flows: None,
         buffers: None,
         buffer_size: 64 << 10,
+        prefetch_min_flows: None,
     };
     let raw_has_runs = raw.iter().any(|x| x == "--runs");
     let raw_has_preset = raw.iter().any(|x| x == "--preset");
@@ -128,6 +133,9 @@ fn parse(raw: Vec<String>) -> Result<Args, String> {
             "--max-flows" => a.max_flows = Some(number(&arg, it.next())?),
             "--buffers" => a.buffers = Some(number(&arg, it.next())?),
             "--buffer-size" => a.buffer_size = number(&arg, it.next())?,
+            "--prefetch-min-flows" => {
+                a.prefetch_min_flows = Some(number(&arg, it.next())?);
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -203,6 +211,9 @@ fn benchmark(args: &Args) -> Result<(), String> {
         max_flows,
         buffers: args.buffers.unwrap_or(max_flows * 2),
         buffer_size: args.buffer_size,
+        prefetch_min_flows: args
+            .prefetch_min_flows
+            .unwrap_or(Options::default().prefetch_min_flows),
     };
     eprintln!(
         "mos-bench: {} ({} MB in memory), {} run(s) on {} core(s), max_flows {}, buffers {} x {} B",

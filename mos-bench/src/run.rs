@@ -28,6 +28,9 @@ pub struct Options {
     pub buffers: usize,
     /// Reassembly bytes per side.
     pub buffer_size: usize,
+    /// Prefetch flow state while at least this many flows are tracked
+    /// (`Config::prefetch_min_flows`).
+    pub prefetch_min_flows: usize,
 }
 
 impl Default for Options {
@@ -39,6 +42,7 @@ impl Default for Options {
             max_flows: 1 << 16,
             buffers: 4096,
             buffer_size: 64 << 10,
+            prefetch_min_flows: mos_runtime::Config::default().prefetch_min_flows,
         }
     }
 }
@@ -92,6 +96,7 @@ pub fn run_once(bytes: &Arc<Vec<u8>>, opts: &Options) -> Result<Outcome, String>
         .max_flows(opts.max_flows)
         .buffers(opts.buffers)
         .buffer_size(opts.buffer_size)
+        .prefetch_min_flows(opts.prefetch_min_flows)
         .verify_checksums(opts.verify_checksums)
         .buffering(true)
         .progress(false)
