@@ -67,6 +67,18 @@ impl SideState {
             keep_unread: Cell::new(0),
         }
     }
+
+    /// [`SideState::new`] in place (see [`Conn::restart`]).
+    fn restart(&mut self, initial: TcpState, max_holes: usize, policy: OverlapPolicy, on: bool) {
+        self.tcp = Endpoint::new(initial);
+        self.stream.restart(max_holes, policy);
+        self.buffering = on;
+        self.monitoring = true;
+        self.unbuffered_next = 0;
+        self.sent = SentStats::default();
+        self.new_data_pending = false;
+        self.keep_unread.set(0);
+    }
 }
 
 /// A tracked TCP connection.
@@ -147,6 +159,37 @@ impl Conn {
             in_new_data_list: false,
             new_data_first: None,
         }
+    }
+
+    /// Makes this record what [`Conn::new`] makes, in place: a new connection in a reused
+    /// flow-table slot. Writes the fields, not the whole record (the buffers' hole tables stay
+    /// as they are, dead), which matters when connections come and go by the hundred thousand.
+    /// The old connection's buffers must have been released.
+    #[allow(clippy::too_many_arguments)] // `new`'s arguments
+    pub fn restart(
+        &mut self,
+        client: SocketAddr,
+        server: SocketAddr,
+        client_is_lower: bool,
+        now: Timestamp,
+        max_holes: usize,
+        policy: OverlapPolicy,
+        buffering: bool,
+    ) {
+        self.last_seen = now;
+        self.start = now;
+        self.user_timer = None;
+        self.idle_timer = None;
+        self.client_is_lower = client_is_lower;
+        self.synack = false;
+        self.in_new_data_list = false;
+        self.new_data_first = None;
+        self.end_reason = None;
+        let [client_side, server_side] = &mut self.sides;
+        client_side.restart(TcpState::Closed, max_holes, policy, buffering);
+        server_side.restart(TcpState::Listen, max_holes, policy, buffering);
+        self.client = client;
+        self.server = server;
     }
 
     /// Asks for the cache lines a packet of this connection reads: the header, and each

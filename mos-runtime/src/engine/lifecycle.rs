@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 
 use super::Worker;
-use super::conn::Conn;
 use super::dispatch::At;
 use crate::app::App;
 use crate::cx::{PacketSlot, TimerEntry, TimerKind};
@@ -50,20 +49,25 @@ impl<A: App> Worker<A> {
             }
             self.end_flow(oldest, EndReason::Evicted);
         }
-        let conn = Conn::new(
-            SocketAddr::new(ip.src, sport),
-            SocketAddr::new(ip.dst, dport),
-            src_is_lower,
-            self.now,
-            self.cfg.max_holes,
-            self.cfg.overlap,
-            self.cfg.buffering,
-        );
-        let id = self.table.insert(key, conn, self.now).ok()?;
+        let (now, cfg) = (self.now, &self.cfg);
+        // Written in place: the slot holds a default record or the previous connection's.
+        let id = self
+            .table
+            .insert_with(key, key.hash64(), now, |conn| {
+                conn.restart(
+                    SocketAddr::new(ip.src, sport),
+                    SocketAddr::new(ip.dst, dport),
+                    src_is_lower,
+                    now,
+                    cfg.max_holes,
+                    cfg.overlap,
+                    cfg.buffering,
+                );
+            })
+            .ok()?;
         let idx = id.index();
-        if let Some(flow) = self.flows.get_mut(idx) {
-            *flow = A::Flow::default();
-        }
+        // The app's flow state is already the default: set at start-up, and again when the
+        // slot's previous connection ended.
         if let Some(bits) = self.enabled.get_mut(idx) {
             *bits = A::initial_enabled(&crate::wire::Packet::new(meta, frame));
         }
@@ -279,7 +283,8 @@ impl<A: App> Worker<A> {
                 self.dispatch_flow(id, PacketSlot::None, &mut drop, at(Event::ConnEnd), entry);
             }
         }
-        let Some((_, mut conn)) = self.table.remove(id) else {
+        // The record stays in its slot (released here, reset by the next connection there).
+        let Some((_, conn)) = self.table.remove_in_place(id) else {
             return;
         };
         for handle in [conn.user_timer.take(), conn.idle_timer.take()]

@@ -422,6 +422,55 @@ impl<T> FlowTable<T> {
         Ok(FlowId { index, generation })
     }
 
+    /// [`insert_hashed`](FlowTable::insert_hashed) with the value written in place by `init`,
+    /// which gets the slot's previous value (a removed flow's, left by
+    /// [`remove_in_place`](FlowTable::remove_in_place), or the default): for values large
+    /// enough that building one and moving it in costs more than resetting the fields that
+    /// matter. `init` is not called when nothing is inserted.
+    pub fn insert_with(
+        &mut self,
+        key: FlowKey,
+        hash: u64,
+        now: Timestamp,
+        init: impl FnOnce(&mut T),
+    ) -> Result<FlowId, InsertError>
+    where
+        T: Default,
+    {
+        debug_assert_eq!(hash, key.hash64(), "insert_with: hash of another key");
+        let pos = match self.probe(&key, hash) {
+            Probe::Found { slot } => {
+                let generation = self.slots[slot as usize].generation;
+                return Err(InsertError::Duplicate(FlowId {
+                    index: slot,
+                    generation,
+                }));
+            }
+            Probe::Vacant { pos } => pos,
+        };
+        let Some(index) = self.take_free() else {
+            return Err(InsertError::TableFull);
+        };
+        let (Some(slot), Some(value)) = (
+            self.slots.get_mut(index as usize),
+            self.values.get_mut(index as usize),
+        ) else {
+            return Err(InsertError::TableFull);
+        };
+        init(value);
+        slot.key = key;
+        slot.occupied = true;
+        slot.last_seen = now;
+        let generation = slot.generation;
+        self.index[pos] = IndexEntry {
+            slot: index,
+            tag: hash as u32,
+        };
+        self.link_tail(index);
+        self.len += 1;
+        Ok(FlowId { index, generation })
+    }
+
     /// A free slot, off the free list or at the watermark (then filled with a fresh header and
     /// a default value, within the reserved capacity); `None` when the table is full.
     fn take_free(&mut self) -> Option<u32>
@@ -546,6 +595,24 @@ impl<T> FlowTable<T> {
     where
         T: Default,
     {
+        let key = self.free_slot(id)?;
+        let value = std::mem::take(self.values.get_mut(id.index as usize)?);
+        Some((key, value))
+    }
+
+    /// Removes a flow like [`remove`](FlowTable::remove), but leaves its value in the slot
+    /// and lends it out instead of moving it, for the caller to release what it holds: the
+    /// next [`insert_with`](FlowTable::insert_with) into the slot gets it back to reset. Nothing
+    /// else reads a free slot's value. A value holding memory keeps it until the slot is
+    /// reused or the table dropped, so this is for values that own nothing.
+    pub fn remove_in_place(&mut self, id: FlowId) -> Option<(FlowKey, &mut T)> {
+        let key = self.free_slot(id)?;
+        Some((key, self.values.get_mut(id.index as usize)?))
+    }
+
+    /// Takes a live flow out of the index and the LRU list and puts its slot on the free list
+    /// (its value is the caller's business); returns its key.
+    fn free_slot(&mut self, id: FlowId) -> Option<FlowKey> {
         let key = self.live(id)?.key;
         // Find the index entry by slot number (not by key: robust even if the key's hash
         // were to change, and the same walk).
@@ -564,7 +631,6 @@ impl<T> FlowTable<T> {
         }
         self.delete_at(pos);
         self.unlink(id.index);
-        let value = std::mem::take(self.values.get_mut(id.index as usize)?);
         let slot = &mut self.slots[id.index as usize];
         slot.occupied = false;
         slot.generation = slot.generation.wrapping_add(1);
@@ -572,7 +638,7 @@ impl<T> FlowTable<T> {
         slot.prev = NIL;
         self.free_head = id.index;
         self.len -= 1;
-        Some((key, value))
+        Some(key)
     }
 
     /// Empties index position `hole` by shifting later entries of its cluster back.

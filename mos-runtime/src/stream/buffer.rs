@@ -619,6 +619,25 @@ impl StreamBuf {
         self.region = region;
     }
 
+    /// Makes this buffer what [`new`](Self::new) makes, in place, writing only its
+    /// bookkeeping: with no fragments and no gaps counted, the fragment and gap tables are
+    /// dead, so their 384 bytes are left as they are. For reusing a connection record; the
+    /// region must have been [released](Self::release) first.
+    pub fn restart(&mut self, max_holes: usize, policy: OverlapPolicy) {
+        debug_assert!(self.region.is_none(), "restart while holding a region");
+        self.region = None;
+        self.origin = 0;
+        self.base = 0;
+        self.read = 0;
+        self.contig_end = 0;
+        self.missed = 0;
+        self.lost_unread = 0;
+        self.nfrags = 0;
+        self.ngaps = 0;
+        self.max_holes = max_holes.min(MAX_FRAGMENTS) as u8;
+        self.policy = policy;
+    }
+
     // ---- internals ----
 
     fn plan(&self, region_size: u64, offset: u64, end: u64) -> Plan {
