@@ -946,3 +946,35 @@ fn batches_end_with_the_error_after_the_frames() {
         }
     }
 }
+
+/// `next_frame` and `next_batch` mixed on one reader (the runtime switches between them as
+/// the number of flows crosses `prefetch_min_flows`) read every frame once, in order.
+#[test]
+fn frames_and_batches_mix() {
+    for path in capture_files().into_iter().take(12) {
+        let single = read_all(&path);
+        let mut reader = PcapReader::open(&path).unwrap();
+        let mut mixed = Vec::new();
+        let own = |f: Frame<'_>| OwnedFrame {
+            data: f.data.to_vec(),
+            ts: f.ts,
+            wire_len: f.wire_len,
+            link: f.link,
+        };
+        for turn in 0.. {
+            if turn % 2 == 0 {
+                match reader.next_frame().unwrap() {
+                    Some(f) => mixed.push(own(f)),
+                    None => break,
+                }
+            } else {
+                let batch = reader.next_batch(turn % 7 + 1).unwrap();
+                if batch.is_empty() {
+                    break;
+                }
+                mixed.extend(batch.iter().map(own));
+            }
+        }
+        assert!(mixed == single, "{}", path.display());
+    }
+}

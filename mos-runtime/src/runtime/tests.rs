@@ -303,6 +303,14 @@ fn a_generated_workload_gives_the_same_connections_on_one_two_and_three_cores() 
             .idle_timeout(std::time::Duration::from_millis(300))
             .prefetch_min_flows(0)
     });
+    // And switching between the two as the number of flows crosses the threshold.
+    same_for_every_core_count("W1 (400 flows), prefetching from 100 flows", || {
+        Runtime::builder()
+            .pcap_shared(Arc::clone(&bytes))
+            .batch_size(7)
+            .idle_timeout(std::time::Duration::from_millis(300))
+            .prefetch_min_flows(100)
+    });
     let sample = mos_synth::sample::pcap();
     same_for_every_core_count("sample", || Runtime::builder().pcap_bytes(sample.clone()));
 }
