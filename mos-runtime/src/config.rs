@@ -43,7 +43,7 @@ pub struct Config {
     /// `peek_at` cannot return them. Off: a side keeps its buffer, and the bytes it read, until
     /// its connection ends or the buffer must make room.
     pub release_drained: bool,
-    /// Prefetch each packet's flow state a few packets ahead (see [`crate::prefetch`]) while
+    /// Prefetch each packet's flow state a few packets ahead (see the `prefetch` module) while
     /// at least this many flows are tracked. Prefetching pays when the flows' state no longer
     /// stays in the last-level cache between two packets of a flow, and costs a little when
     /// it does (it reads frames ahead and asks for lines already there). Measured on a

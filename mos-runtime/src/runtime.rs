@@ -1,9 +1,12 @@
 //! The front door: [`Runtime::builder`] → [`RuntimeBuilder`] → [`Runtime::run`].
 //!
-//! One worker runs on the calling thread: read a frame, process it, and so on. With
-//! `cores(n)`, n > 1, a reader thread fans packets out to n worker threads by symmetric flow
-//! hash; see [`multicore`] for the design, the guarantee (per-connection results identical to
-//! `cores(1)`) and the deterministic merge order of the workers' reports and core states.
+//! One worker runs on the calling thread: read a frame, process it, and so on (reading a few
+//! frames ahead to prefetch their flows' state while many flows are tracked; see
+//! [`Config::prefetch_min_flows`]). With `cores(n)`, n > 1, n worker threads share the work:
+//! worker 0 reads the capture and hands the others their frames by symmetric flow hash. The
+//! private `runtime::multicore` module documents the design, the guarantee (per-connection
+//! results identical to `cores(1)`) and the deterministic merge order of the workers' reports
+//! and core states.
 
 mod multicore;
 mod ring;

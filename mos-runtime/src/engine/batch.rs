@@ -28,7 +28,7 @@ const RING: usize = 4;
 impl<A: App> Worker<A> {
     /// Processes `frames` exactly as [`Worker::process`] one after the other would — same
     /// events in the same order, same batch boundaries — while prefetching, a few frames
-    /// ahead, the state each frame will touch (see [`crate::prefetch`]):
+    /// ahead, the state each frame will touch (see the `prefetch` module):
     ///
     /// 1. three frames ahead: guess the flow key from the frame's first bytes, prefetch its
     ///    flow-table index entry;

@@ -295,7 +295,7 @@ impl<T> FlowTable<T> {
         }
     }
 
-    /// Prefetch, stage one (see [`crate::prefetch`]): the index entry at `hash`'s home.
+    /// Prefetch, stage one (see the crate's `prefetch` module): the index entry at `hash`'s home.
     #[inline]
     pub fn prefetch_index(&self, hash: u64) {
         if let Some(entry) = self.index.get(hash as u32 as usize & self.mask) {

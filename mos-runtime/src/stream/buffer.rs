@@ -154,7 +154,7 @@ struct Plan {
 ///
 /// `repr(C)` keeps the fields every segment reads in the first 80 bytes and the fragment and
 /// gap tables, read only when there are holes, after them: the hot part is what
-/// [`prefetch`](StreamBuf::prefetch) brings in.
+/// `StreamBuf::prefetch` brings in.
 #[derive(Debug)]
 #[repr(C)]
 pub struct StreamBuf {
