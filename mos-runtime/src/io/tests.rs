@@ -329,6 +329,21 @@ fn garbage_never_panics_or_hangs() {
                 let _ = parse(frame.link, frame.data, frame.ts, frame.wire_len, true);
             }
             assert!(reader.next_frame().unwrap().is_none());
+            // Batches, and the flow-key hint on whatever the frames hold, the same.
+            let single = collect(&mut PcapReader::from_bytes(bytes.clone()).unwrap());
+            let mut reader = PcapReader::from_bytes(bytes.clone()).unwrap();
+            let batched = collect_batches(&mut reader, 5);
+            match (&single, &batched) {
+                (Ok(a), Ok(b)) => assert!(a == b),
+                (Err((a, ea)), Err((b, eb))) => {
+                    assert!(a == b);
+                    assert_eq!(ea.to_string(), eb.to_string());
+                }
+                _ => panic!("seed {seed}: frames and batches disagree"),
+            }
+            for frame in batched.unwrap_or_else(|(f, _)| f) {
+                let _ = crate::wire::flow_key_hint(frame.link, &frame.data);
+            }
         }
     }
 }
