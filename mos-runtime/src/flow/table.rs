@@ -389,37 +389,7 @@ impl<T> FlowTable<T> {
     where
         T: Default,
     {
-        debug_assert_eq!(hash, key.hash64(), "insert_hashed: hash of another key");
-        let pos = match self.probe(&key, hash) {
-            Probe::Found { slot } => {
-                let generation = self.slots[slot as usize].generation;
-                return Err(InsertError::Duplicate(FlowId {
-                    index: slot,
-                    generation,
-                }));
-            }
-            Probe::Vacant { pos } => pos,
-        };
-        let Some(index) = self.take_free() else {
-            return Err(InsertError::TableFull);
-        };
-        let Some(slot) = self.slots.get_mut(index as usize) else {
-            return Err(InsertError::TableFull);
-        };
-        slot.key = key;
-        slot.occupied = true;
-        slot.last_seen = now;
-        let generation = slot.generation;
-        if let Some(v) = self.values.get_mut(index as usize) {
-            *v = value;
-        }
-        self.index[pos] = IndexEntry {
-            slot: index,
-            tag: hash as u32,
-        };
-        self.link_tail(index);
-        self.len += 1;
-        Ok(FlowId { index, generation })
+        self.insert_with(key, hash, now, |slot| *slot = value)
     }
 
     /// [`insert_hashed`](FlowTable::insert_hashed) with the value written in place by `init`,

@@ -287,30 +287,25 @@ fn a_generated_workload_gives_the_same_connections_on_one_two_and_three_cores() 
     let mut pcap = Vec::new();
     Workload::new(cfg).unwrap().write_pcap(&mut pcap).unwrap();
     let bytes = Arc::new(pcap);
-    // Small batches and a short idle timeout: many batch boundaries and timer expiries.
-    let conns = same_for_every_core_count("W1 (400 flows)", || {
+    // Small batches and a short idle timeout: many batch boundaries and timer expiries. Flow
+    // state prefetched never (the default threshold is above 150 flows), always, and from 100
+    // flows on (the run switches as the number of flows crosses it).
+    let workload = |prefetch_min_flows| {
         Runtime::builder()
             .pcap_shared(Arc::clone(&bytes))
             .batch_size(7)
             .idle_timeout(std::time::Duration::from_millis(300))
-    });
-    assert!(conns >= 400, "{conns} connections");
-    // The same with the flow state prefetched (the path taken when many flows are tracked).
-    same_for_every_core_count("W1 (400 flows), prefetching", || {
-        Runtime::builder()
-            .pcap_shared(Arc::clone(&bytes))
-            .batch_size(7)
-            .idle_timeout(std::time::Duration::from_millis(300))
-            .prefetch_min_flows(0)
-    });
-    // And switching between the two as the number of flows crosses the threshold.
-    same_for_every_core_count("W1 (400 flows), prefetching from 100 flows", || {
-        Runtime::builder()
-            .pcap_shared(Arc::clone(&bytes))
-            .batch_size(7)
-            .idle_timeout(std::time::Duration::from_millis(300))
-            .prefetch_min_flows(100)
-    });
+            .prefetch_min_flows(prefetch_min_flows)
+    };
+    let default = crate::Config::default().prefetch_min_flows;
+    for (name, min) in [
+        ("", default),
+        (", prefetching", 0),
+        (", prefetching from 100", 100),
+    ] {
+        let conns = same_for_every_core_count(&format!("W1 (400 flows){name}"), || workload(min));
+        assert!(conns >= 400, "{conns} connections");
+    }
     let sample = mos_synth::sample::pcap();
     same_for_every_core_count("sample", || Runtime::builder().pcap_bytes(sample.clone()));
 }
