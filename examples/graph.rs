@@ -1,6 +1,6 @@
 //! graph — see `mos_examples::graph` for what it does.
 //!
-//! `cargo run --release --example graph -- [APP]`
+//! `cargo run --release --example graph -- [APP...]`
 
 use std::process::ExitCode;
 

@@ -1,8 +1,13 @@
 //! `graph`: an example app's event graph as Graphviz DOT (`App::event_graph_dot()`), the graph
 //! `#[mos_runtime::app]` checked at compile time: built-in events, the app's user-defined
-//! events and the library events it uses, and each handler with its hook.
+//! events and the library events it uses, and each handler with its hook. Given several apps,
+//! the graphs of the apps run together (`run::<(A, B)>()`), one cluster per app in chain order
+//! ([`mos_runtime::graph::chain_to_dot`], what `<(A, B) as AppGraphs>::event_graphs_dot()`
+//! prints).
 //!
 //! `cargo run --example graph -- http_monitor | dot -Tsvg > http_monitor.svg`
+
+use mos_runtime::graph::{EventGraph, chain_to_dot};
 
 use crate::run::{self, Exit, Out};
 
@@ -10,34 +15,52 @@ use crate::run::{self, Exit, Out};
 pub const USAGE: &str = "\
 graph — print an example app's event graph as Graphviz DOT
 
-usage: graph [--list] [APP]
+usage: graph [--list] [APP...]
 
   --list   the apps it knows
-  APP      one of them (default: http_monitor)
+  APP      one of them (default: http_monitor); several: the graphs of
+           the apps run together, run::<(A, B)>(), in that chain order
 
-example: graph http_monitor | dot -Tsvg > http_monitor.svg";
+example: graph http_monitor | dot -Tsvg > http_monitor.svg
+         graph http_monitor midstat | dot -Tsvg > both.svg";
+
+// ANCHOR: apps
+/// The apps `graph` can draw, with their graph.
+pub const GRAPHS: [(&str, EventGraph); 7] = [
+    (
+        "http_monitor",
+        crate::http_monitor::http_monitor::App::EVENT_GRAPH,
+    ),
+    ("midstat", crate::midstat::midstat::App::EVENT_GRAPH),
+    (
+        "simple_firewall",
+        crate::simple_firewall::simple_firewall::App::EVENT_GRAPH,
+    ),
+    ("nat", crate::nat::nat::App::EVENT_GRAPH),
+    ("rexmit", crate::rexmit::rexmit::App::EVENT_GRAPH),
+    ("tls_sni", crate::tls_sni::tls_sni::App::EVENT_GRAPH),
+    ("flowdump", crate::flowdump::FlowDump::EVENT_GRAPH),
+];
+// ANCHOR_END: apps
 
 /// Renders an app's graph.
 pub type DotFn = fn() -> String;
 
-// ANCHOR: apps
-/// The apps `graph` can draw, with their DOT.
+/// The DOT of `GRAPHS[I]` (a fn per entry, for [`APPS`]).
+fn dot_of<const I: usize>() -> String {
+    GRAPHS[I].1.to_dot()
+}
+
+/// The apps of [`GRAPHS`] with a fn rendering each one's DOT (`App::event_graph_dot`).
 pub const APPS: [(&str, DotFn); 7] = [
-    (
-        "http_monitor",
-        crate::http_monitor::http_monitor::App::event_graph_dot,
-    ),
-    ("midstat", crate::midstat::midstat::App::event_graph_dot),
-    (
-        "simple_firewall",
-        crate::simple_firewall::simple_firewall::App::event_graph_dot,
-    ),
-    ("nat", crate::nat::nat::App::event_graph_dot),
-    ("rexmit", crate::rexmit::rexmit::App::event_graph_dot),
-    ("tls_sni", crate::tls_sni::tls_sni::App::event_graph_dot),
-    ("flowdump", crate::flowdump::FlowDump::event_graph_dot),
+    (GRAPHS[0].0, dot_of::<0>),
+    (GRAPHS[1].0, dot_of::<1>),
+    (GRAPHS[2].0, dot_of::<2>),
+    (GRAPHS[3].0, dot_of::<3>),
+    (GRAPHS[4].0, dot_of::<4>),
+    (GRAPHS[5].0, dot_of::<5>),
+    (GRAPHS[6].0, dot_of::<6>),
 ];
-// ANCHOR_END: apps
 
 /// Runs the example: `args` without the program name.
 pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
@@ -45,7 +68,7 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
         return Err(Exit::Help(USAGE.to_string()));
     }
     if run::take_flag(&mut args, "--list") {
-        for (name, _) in APPS {
+        for (name, _) in GRAPHS {
             out.line(format_args!("{name}"));
         }
         return Ok(());
@@ -53,18 +76,23 @@ pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
     if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
         return Err(Exit::Usage(format!("unknown option: {flag}\n\n{USAGE}")));
     }
-    let name = match args.as_slice() {
-        [] => "http_monitor",
-        [one] => one.as_str(),
-        _ => return Err(Exit::Usage(format!("expected one app name\n\n{USAGE}"))),
-    };
-    let Some((_, dot)) = APPS.iter().find(|(n, _)| *n == name) else {
-        let known: Vec<&str> = APPS.iter().map(|(n, _)| *n).collect();
-        return Err(Exit::Usage(format!(
-            "unknown app {name:?}; the apps are: {}",
-            known.join(", ")
-        )));
-    };
-    out.text(&dot());
+    if args.is_empty() {
+        args.push("http_monitor".to_string());
+    }
+    let mut graphs = Vec::with_capacity(args.len());
+    for name in &args {
+        let Some((_, graph)) = GRAPHS.iter().find(|(n, _)| n == name) else {
+            let known: Vec<&str> = GRAPHS.iter().map(|(n, _)| *n).collect();
+            return Err(Exit::Usage(format!(
+                "unknown app {name:?}; the apps are: {}",
+                known.join(", ")
+            )));
+        };
+        graphs.push(*graph);
+    }
+    match graphs.as_slice() {
+        [one] => out.text(&one.to_dot()),
+        _ => out.text(&chain_to_dot(graphs)),
+    }
     Ok(())
 }

@@ -6,6 +6,13 @@
 //! library event's root is found by index without a lookup), then the app's own events in
 //! declaration order, then the library events it uses. Handlers hang below their event with the
 //! hook they run at.
+//!
+//! Apps run together (`run::<(A, B)>()`, see the pair's `App` impl) have one graph each, in chain
+//! order: [`AppGraphs::event_graphs`] yields them for any app or tuple of apps, and
+//! [`chain_to_dot`] draws them in one DOT document, one cluster per app. A pair has no single
+//! `EventGraph` constant: its graph would be the concatenation of two `&'static` slices, which a
+//! generic constant cannot build on stable Rust, and the apps' graphs are independent anyway
+//! (each app's events see only its own handlers and filters).
 
 use std::fmt::{self, Write as _};
 
@@ -95,6 +102,58 @@ pub trait AppGraph: App {
     const EVENT_GRAPH: EventGraph;
 }
 
+/// Apps, and tuples of apps run together, whose event graphs are known: every [`AppGraph`] app,
+/// and `(A, B)` of such apps, nested too (`((A, B), C)`), as `run::<(A, B)>()` accepts them.
+pub trait AppGraphs: App {
+    /// Each app's graph, in chain order (the order the apps' handlers run for a client→server
+    /// packet): one for an app, `A`'s then `B`'s for `(A, B)`.
+    fn event_graphs() -> impl Iterator<Item = EventGraph>;
+
+    /// The graphs of [`event_graphs`](Self::event_graphs) in one DOT document
+    /// ([`chain_to_dot`]). For a single app this is its one-cluster form; its stand-alone
+    /// picture is [`EventGraph::to_dot`].
+    fn event_graphs_dot() -> String {
+        chain_to_dot(Self::event_graphs())
+    }
+}
+
+impl<T: AppGraph> AppGraphs for T {
+    fn event_graphs() -> impl Iterator<Item = EventGraph> {
+        core::iter::once(T::EVENT_GRAPH)
+    }
+}
+
+/// Render the graphs of apps run together as one Graphviz DOT document: one
+/// `subgraph cluster_N` per app, `N` its position in the chain from 1, labelled `N: name`;
+/// node ids carry the prefix `aN_` so that the apps' nodes stay apart (each app has its own
+/// `ON_PKT_IN`, ...). Nodes and edges are drawn as [`EventGraph::to_dot`] draws them.
+pub fn chain_to_dot(graphs: impl IntoIterator<Item = EventGraph>) -> String {
+    let graphs: Vec<EventGraph> = graphs.into_iter().collect();
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_chain_dot(&graphs, &mut out);
+    out
+}
+
+fn write_chain_dot(graphs: &[EventGraph], out: &mut String) -> fmt::Result {
+    let names: Vec<&str> = graphs.iter().map(|g| g.app).collect();
+    writeln!(out, "digraph \"{}\" {{", escape(&names.join(" + ")))?;
+    write_header(out)?;
+    for (n, graph) in (1..).zip(graphs) {
+        writeln!(out, "  subgraph cluster_{n} {{")?;
+        writeln!(out, "    label=\"{n}: {}\";", escape(graph.app))?;
+        graph.write_body(out, "    ", &format!("a{n}_"))?;
+        writeln!(out, "  }}")?;
+    }
+    writeln!(out, "}}")
+}
+
+/// The graph attributes every rendering starts with.
+fn write_header(out: &mut String) -> fmt::Result {
+    writeln!(out, "  rankdir=LR;")?;
+    writeln!(out, "  node [fontname=\"Helvetica\", fontsize=11];")
+}
+
 impl EventGraph {
     /// Whether event `i` has a handler at or below it.
     fn live(&self, i: usize) -> bool {
@@ -129,8 +188,13 @@ impl EventGraph {
 
     fn write_dot(&self, out: &mut String) -> fmt::Result {
         writeln!(out, "digraph \"{}\" {{", escape(self.app))?;
-        writeln!(out, "  rankdir=LR;")?;
-        writeln!(out, "  node [fontname=\"Helvetica\", fontsize=11];")?;
+        write_header(out)?;
+        self.write_body(out, "  ", "")?;
+        writeln!(out, "}}")
+    }
+
+    /// The nodes and edges, each line indented by `indent`, each node id prefixed by `id`.
+    fn write_body(&self, out: &mut String, indent: &str, id: &str) -> fmt::Result {
         for (i, node) in self.events.iter().enumerate() {
             let builtin = matches!(node.kind, EventKind::Builtin(_));
             if builtin
@@ -154,22 +218,22 @@ impl EventGraph {
                 EventKind::User { .. } => "shape=box, style=rounded",
                 EventKind::Library { .. } => "shape=box, style=\"rounded,dashed\"",
             };
-            writeln!(out, "  e{i} [label=\"{label}\", {style}];")?;
+            writeln!(out, "{indent}{id}e{i} [label=\"{label}\", {style}];")?;
             if let Some(base) = node.base {
-                writeln!(out, "  e{base} -> e{i};")?;
+                writeln!(out, "{indent}{id}e{base} -> {id}e{i};")?;
             }
         }
         for (i, h) in self.handlers.iter().enumerate() {
             let per_flow = if h.per_flow { " (per flow)" } else { "" };
             writeln!(
                 out,
-                "  h{i} [label=\"{} @ {}{per_flow}\", shape=note];",
+                "{indent}{id}h{i} [label=\"{} @ {}{per_flow}\", shape=note];",
                 escape(h.name),
                 h.hook
             )?;
-            writeln!(out, "  e{} -> h{i} [style=dashed];", h.event)?;
+            writeln!(out, "{indent}{id}e{} -> {id}h{i} [style=dashed];", h.event)?;
         }
-        writeln!(out, "}}")
+        Ok(())
     }
 }
 
@@ -267,6 +331,159 @@ mod tests {
 ";
         assert_eq!(dot, expected);
         assert_eq!(GRAPH.to_string(), expected);
+    }
+
+    /// A second app: a raised event under `ON_CONN_START`, a handler on it and one on
+    /// `ON_PKT_IN` (which the first app uses too: the two `e0` must stay apart).
+    const EVENTS2: &[EventNode] = &{
+        let mut nodes = [BUILTIN_NODES[0]; 10];
+        let mut i = 0;
+        while i < 9 {
+            nodes[i] = BUILTIN_NODES[i];
+            i += 1;
+        }
+        nodes[9] = EventNode {
+            name: "Opened",
+            kind: EventKind::User {
+                filter: "",
+                anonymous: false,
+                raised: true,
+            },
+            base: Some(1),
+        };
+        nodes
+    };
+
+    const GRAPH2: EventGraph = EventGraph {
+        app: "other \"app\"",
+        events: EVENTS2,
+        handlers: &[
+            HandlerNode {
+                name: "opened",
+                event: 9,
+                hook: Hook::Snd,
+                per_flow: false,
+            },
+            HandlerNode {
+                name: "tick",
+                event: 0,
+                hook: Hook::Null,
+                per_flow: false,
+            },
+        ],
+    };
+
+    /// The node ids (`x [label=...]`) and edges (`x -> y`) of a DOT text, trimmed.
+    fn nodes_and_edges(dot: &str) -> (Vec<&str>, Vec<&str>) {
+        let mut nodes = Vec::new();
+        let mut edges = Vec::new();
+        for line in dot.lines().map(str::trim) {
+            if line.contains(" -> ") {
+                edges.push(line);
+            } else if let Some((id, _)) = line.split_once(" [label=") {
+                nodes.push(id);
+            }
+        }
+        (nodes, edges)
+    }
+
+    #[test]
+    fn a_chain_is_one_cluster_per_app_in_order() {
+        let dot = chain_to_dot([GRAPH, GRAPH2]);
+        let expected = "digraph \"demo + other \\\"app\\\"\" {
+  rankdir=LR;
+  node [fontname=\"Helvetica\", fontsize=11];
+  subgraph cluster_1 {
+    label=\"1: demo\";
+    a1_e0 [label=\"ON_PKT_IN\", shape=box, style=\"filled,bold\", fillcolor=\"#dde7f7\"];
+    a1_e4 [label=\"ON_CONN_NEW_DATA\", shape=box, style=\"filled,bold\", fillcolor=\"#dde7f7\"];
+    a1_e9 [label=\"HttpRequest\\nfilter: is_http\", shape=box, style=rounded];
+    a1_e4 -> a1_e9;
+    a1_e10 [label=\"Search\\nfilter: is_\\\"search\\\"\", shape=box, style=rounded];
+    a1_e9 -> a1_e10;
+    a1_h0 [label=\"count @ RCV\", shape=note];
+    a1_e0 -> a1_h0 [style=dashed];
+    a1_h1 [label=\"log @ RCV (per flow)\", shape=note];
+    a1_e10 -> a1_h1 [style=dashed];
+  }
+  subgraph cluster_2 {
+    label=\"2: other \\\"app\\\"\";
+    a2_e0 [label=\"ON_PKT_IN\", shape=box, style=\"filled,bold\", fillcolor=\"#dde7f7\"];
+    a2_e1 [label=\"ON_CONN_START\", shape=box, style=\"filled,bold\", fillcolor=\"#dde7f7\"];
+    a2_e9 [label=\"Opened\\n(raised)\", shape=box, style=rounded];
+    a2_e1 -> a2_e9;
+    a2_h0 [label=\"opened @ SND\", shape=note];
+    a2_e9 -> a2_h0 [style=dashed];
+    a2_h1 [label=\"tick @ NULL\", shape=note];
+    a2_e0 -> a2_h1 [style=dashed];
+  }
+}
+";
+        assert_eq!(dot, expected);
+    }
+
+    #[test]
+    fn chain_ids_do_not_collide_and_counts_add_up() {
+        // The same app twice is the worst case: every id of one cluster exists in the other.
+        for chain in [[GRAPH, GRAPH2], [GRAPH, GRAPH]] {
+            let dot = chain_to_dot(chain);
+            let (nodes, edges) = nodes_and_edges(&dot);
+            let mut unique = nodes.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), nodes.len(), "duplicate node ids: {nodes:?}");
+            let parts: Vec<(usize, usize)> = chain
+                .iter()
+                .map(|g| {
+                    let single = g.to_dot();
+                    let (n, e) = nodes_and_edges(&single);
+                    (n.len(), e.len())
+                })
+                .collect();
+            assert_eq!(nodes.len(), parts.iter().map(|p| p.0).sum::<usize>());
+            assert_eq!(edges.len(), parts.iter().map(|p| p.1).sum::<usize>());
+            // Every edge joins two nodes of the same cluster.
+            for edge in &edges {
+                let (from, rest) = edge.split_once(" -> ").unwrap();
+                let to = rest.trim_end_matches(';').split(' ').next().unwrap();
+                assert!(nodes.contains(&from) && nodes.contains(&to), "{edge}");
+                assert_eq!(from.split('_').next(), to.split('_').next(), "{edge}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cluster_draws_what_to_dot_draws() {
+        // One app's cluster is its stand-alone body, indented and with prefixed ids.
+        for graph in [GRAPH, GRAPH2] {
+            let single = graph.to_dot();
+            let body: Vec<&str> = single.lines().skip(3).collect();
+            let body = &body[..body.len() - 1];
+            let chain = chain_to_dot([graph]);
+            let cluster: Vec<String> = chain
+                .lines()
+                .skip(5)
+                .take(body.len())
+                .map(|l| l.replacen("  ", "", 1).replace("a1_", ""))
+                .collect();
+            assert_eq!(cluster, body);
+            assert_eq!(chain.lines().count(), body.len() + 7);
+        }
+        // And to_dot itself is unchanged by the chain rendering sharing its code: see
+        // `dot_lists_live_events_and_handlers` for the exact text.
+        assert!(
+            GRAPH
+                .to_dot()
+                .starts_with("digraph \"demo\" {\n  rankdir=LR;\n")
+        );
+    }
+
+    #[test]
+    fn an_empty_chain_is_an_empty_graph() {
+        assert_eq!(
+            chain_to_dot([]),
+            "digraph \"\" {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n}\n"
+        );
     }
 
     #[test]

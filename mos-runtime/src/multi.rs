@@ -15,6 +15,10 @@
 //! client→server, `A` then `B` at every hook; server→client, `B` then `A`. Flow-less events
 //! (`ON_ORPHAN`, `NULL`-hook errors) go to `A` then `B`.
 //!
+//! Graphs: the pair has no [`EventGraph`](crate::graph::EventGraph) of its own but implements
+//! [`AppGraphs`]: `A`'s graphs then `B`'s, the order above for a client→server packet, so
+//! `<((A, B), C) as AppGraphs>::event_graphs()` yields three graphs, `A`, `B`, `C`.
+//!
 //! Scope: a connection is tracked when it is in scope of either app (the pair's `in_scope` is
 //! the `or` of the two), and each app's handlers start enabled on it only when the connection
 //! is in that app's own scope (`initial_enabled`), so an app never sees a flow outside its
@@ -23,6 +27,7 @@
 use crate::app::{App, CoreState, HandlerInfo, HandlerSet, MAX_HANDLERS, Subscriptions};
 use crate::cx::{Cx, FilterCx, FlowEnv, PacketCx, PacketEnv, PacketSlot};
 use crate::event::{Dir, Hook};
+use crate::graph::{AppGraphs, EventGraph};
 use crate::wire::Packet;
 
 impl<A: CoreState, B: CoreState> CoreState for (A, B) {
@@ -266,6 +271,12 @@ impl<A: App, B: App> App for (A, B) {
     flow_entry!(timeout_null);
 }
 
+impl<A: AppGraphs, B: AppGraphs> AppGraphs for (A, B) {
+    fn event_graphs() -> impl Iterator<Item = EventGraph> {
+        A::event_graphs().chain(B::event_graphs())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,6 +372,41 @@ mod tests {
         let mut a = (Sum(1), Sum(10));
         a.merge((Sum(2), Sum(20)));
         assert_eq!(a, (Sum(3), Sum(30)));
+    }
+
+    impl crate::graph::AppGraph for A {
+        const EVENT_GRAPH: EventGraph = EventGraph {
+            app: "a",
+            events: &crate::graph::BUILTIN_NODES,
+            handlers: &[],
+        };
+    }
+
+    impl crate::graph::AppGraph for B {
+        const EVENT_GRAPH: EventGraph = EventGraph {
+            app: "b",
+            events: &crate::graph::BUILTIN_NODES,
+            handlers: &[],
+        };
+    }
+
+    fn graph_names<T: AppGraphs>() -> Vec<&'static str> {
+        T::event_graphs().map(|g| g.app).collect()
+    }
+
+    #[test]
+    fn graphs_come_in_chain_order() {
+        assert_eq!(graph_names::<A>(), ["a"]);
+        assert_eq!(graph_names::<(A, B)>(), ["a", "b"]);
+        assert_eq!(graph_names::<(B, A)>(), ["b", "a"]);
+        assert_eq!(graph_names::<((A, B), A)>(), ["a", "b", "a"]);
+        assert_eq!(graph_names::<(B, (A, (B, A)))>(), ["b", "a", "b", "a"]);
+        let dot = <((A, B), A) as AppGraphs>::event_graphs_dot();
+        assert!(dot.starts_with("digraph \"a + b + a\" {"), "{dot}");
+        assert!(
+            dot.contains("subgraph cluster_3 {\n    label=\"3: a\";"),
+            "{dot}"
+        );
     }
 
     #[test]

@@ -125,6 +125,15 @@ fn graph() {
 }
 
 #[test]
+fn graph_pair() {
+    check(
+        "graph-pair",
+        mos_examples::graph::run,
+        &["http_monitor", "midstat"],
+    );
+}
+
+#[test]
 fn quiet_prints_only_the_final_summary_and_report() {
     for (name, run) in [
         ("midstat", mos_examples::midstat::run as RunFn),
