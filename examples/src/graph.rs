@@ -43,25 +43,6 @@ pub const GRAPHS: [(&str, EventGraph); 7] = [
 ];
 // ANCHOR_END: apps
 
-/// Renders an app's graph.
-pub type DotFn = fn() -> String;
-
-/// The DOT of `GRAPHS[I]` (a fn per entry, for [`APPS`]).
-fn dot_of<const I: usize>() -> String {
-    GRAPHS[I].1.to_dot()
-}
-
-/// The apps of [`GRAPHS`] with a fn rendering each one's DOT (`App::event_graph_dot`).
-pub const APPS: [(&str, DotFn); 7] = [
-    (GRAPHS[0].0, dot_of::<0>),
-    (GRAPHS[1].0, dot_of::<1>),
-    (GRAPHS[2].0, dot_of::<2>),
-    (GRAPHS[3].0, dot_of::<3>),
-    (GRAPHS[4].0, dot_of::<4>),
-    (GRAPHS[5].0, dot_of::<5>),
-    (GRAPHS[6].0, dot_of::<6>),
-];
-
 /// Runs the example: `args` without the program name.
 pub fn run(mut args: Vec<String>, out: &mut Out) -> Result<(), Exit> {
     if args.iter().any(|a| a == "-h" || a == "--help") {

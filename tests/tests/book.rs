@@ -434,10 +434,9 @@ fn event_order_listings() {
 
 #[test]
 fn event_graphs_are_what_the_apps_generate() {
-    let listings: [(&str, mos_examples::graph::DotFn); 1] =
-        [("shop", shop::shop::App::event_graph_dot)];
-    for (name, dot) in mos_examples::graph::APPS.into_iter().chain(listings) {
-        let now = dot();
+    let listings = [("shop", shop::shop::App::EVENT_GRAPH)];
+    for (name, graph) in mos_examples::graph::GRAPHS.into_iter().chain(listings) {
+        let now = graph.to_dot();
         check_file(&format!("src/graphs/{name}.dot"), &now);
         if updating() {
             continue;
