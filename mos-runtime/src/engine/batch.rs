@@ -138,10 +138,7 @@ impl<A: App> Worker<A> {
     pub(crate) fn prefetch_flow(&self, hash: u64) -> Option<usize> {
         let (slot, conn) = self.table.prefetch_slot(hash)?;
         conn.prefetch();
-        prefetch::element(&self.flows, slot);
-        if let Some(bits) = self.enabled.get(slot) {
-            prefetch::line(bits);
-        }
+        prefetch::element(&self.apps, slot);
         Some(slot)
     }
 

@@ -4,7 +4,7 @@
 //! and inlines; `App::SUBSCRIPTIONS` is a constant, so unsubscribed entries cost one counter
 //! increment.
 
-use super::Worker;
+use super::{AppSlot, Worker};
 use crate::app::App;
 use crate::cx::{Cx, FilterCx, FlowEnv, PacketCx, PacketEnv, PacketSlot};
 use crate::event::{Dir, ErrorKind, Event, Hook, OrphanReason, Side};
@@ -42,8 +42,7 @@ impl<A: App> Worker<A> {
         let Some(conn) = self.table.get_mut(id) else {
             return;
         };
-        let (Some(flow), Some(enabled)) = (self.flows.get_mut(idx), self.enabled.get_mut(idx))
-        else {
+        let Some(AppSlot { enabled, flow }) = self.apps.get_mut(idx) else {
             return;
         };
         let mut cx = Cx(FilterCx {

@@ -68,8 +68,8 @@ impl<A: App> Worker<A> {
         let idx = id.index();
         // The app's flow state is already the default: set at start-up, and again when the
         // slot's previous connection ended.
-        if let Some(bits) = self.enabled.get_mut(idx) {
-            *bits = A::initial_enabled(&crate::wire::Packet::new(meta, frame));
+        if let Some(app) = self.apps.get_mut(idx) {
+            app.enabled = A::initial_enabled(&crate::wire::Packet::new(meta, frame));
         }
         self.counters.connections += 1;
         self.counters.peak_flows = self.counters.peak_flows.max(self.table.len() as u64);
@@ -296,9 +296,9 @@ impl<A: App> Worker<A> {
         for state in conn.sides.iter_mut() {
             state.stream.release(&mut self.pool);
         }
-        if let Some(flow) = self.flows.get_mut(id.index()) {
+        if let Some(app) = self.apps.get_mut(id.index()) {
             // Drop the app's state now (it may hold resources), not at slot reuse.
-            *flow = A::Flow::default();
+            app.flow = A::Flow::default();
         }
         self.counters.ended[reason.index()] += 1;
     }

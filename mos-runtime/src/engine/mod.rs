@@ -16,19 +16,21 @@
 //!
 //! # Memory
 //! [`Worker::memory`] gives the figures for a configuration ([`MemoryBudget`]). Per flow of
-//! `max_flows` capacity, allocated and touched at start-up whether used or not:
+//! `max_flows` capacity, allocated at start-up whether used or not:
 //!
 //! | part | bytes |
 //! |---|---|
-//! | flow-table slot: 64-byte header (key, LRU links, generation) + connection record | 1,360 |
-//! | — of the record: two endpoints, each TCP state 52, reassembly metadata 472 (of which the out-of-order table, 16 × 16, and the gap table, 8 × 16), sent counters 48 | 1,296 |
+//! | flow-table slot: 64-byte header (key, LRU links, generation) + connection record | 1,312 |
+//! | — of the record: a 48-byte header (times, timer handles, flags), two endpoints, each TCP state 52, flags 8, sent counters 48, in-order offset 8, reassembly bookkeeping 64, out-of-order table 16 × 16 and gap table 8 × 16; addresses 64 | 1,248 |
 //! | hash index (8-byte entries, load ≤ ½) | 16–32 |
 //! | timer wheel: two entries (idle timeout, app timer) | 144 |
-//! | handler enable bits | 16 |
-//! | the app's `#[flow_state]` | `size_of::<Flow>()` |
+//! | the app's slot: handler enable bits (16) and its `#[flow_state]`, side by side | 16 + `size_of::<Flow>()`, aligned to 16 |
 //!
-//! That is 1,609 bytes per flow for the benchmark's midstat app (72-byte flow state):
-//! 1,000,000 flows take 1.6 GB (1.56 GB resident, measured by `mos-bench memory`), 16,384
+//! That is 1,569 bytes per flow for the benchmark's midstat app (72-byte flow state):
+//! 1,000,000 flows take 1.57 GB once all are in use. The index, the timer wheel and the app
+//! slots are written at start-up (209 MB resident for 1 M flows, measured by
+//! `mos-bench memory`); flow-table slots are written when first used, so their share of
+//! resident memory follows the most flows held at once. 16,384 flows
 //! take 26 MB. Reassembly buffers are not in that figure: the pool reserves
 //! `buffers × buffer_size` of address space, and a side holds a buffer only while it has bytes
 //! to keep — from its first payload byte until everything received has been read (with
@@ -148,12 +150,21 @@ pub struct MemoryBudget {
     pub buffers_reserved: usize,
 }
 
+/// What the app keeps per flow: its `#[flow_state]` and which of its handlers run on the flow.
+/// Side by side, because every dispatch reads both: one or two cache lines per packet instead
+/// of one in each of two arrays.
+#[derive(Debug)]
+pub(crate) struct AppSlot<F> {
+    pub(crate) enabled: HandlerSet,
+    pub(crate) flow: F,
+}
+
 /// One core's engine for app `A`.
 pub struct Worker<A: App> {
     pub(crate) cfg: Config,
     pub(crate) table: FlowTable<Conn>,
-    pub(crate) flows: Vec<A::Flow>,
-    pub(crate) enabled: Vec<HandlerSet>,
+    /// Per flow slot (parallel to the table): the app's flow state and handler bits.
+    pub(crate) apps: Vec<AppSlot<A::Flow>>,
     pub(crate) core: A::Core,
     pub(crate) pool: BufferPool,
     pub(crate) timers: TimerWheel<TimerEntry>,
@@ -192,7 +203,7 @@ impl<A: App> Worker<A> {
         let table = FlowTable::<Conn>::memory_bytes(n).map_err(|e| cap(e.to_string()))?;
         let timers =
             TimerWheel::<TimerEntry>::memory_bytes(n * 2 + 16).map_err(|e| cap(e.to_string()))?;
-        let app = n * (std::mem::size_of::<A::Flow>() + std::mem::size_of::<HandlerSet>());
+        let app = n * std::mem::size_of::<AppSlot<A::Flow>>();
         let flows_total = table + timers + app;
         let slot = FlowTable::<Conn>::slot_bytes();
         let per = |total: usize| total / n.max(1);
@@ -229,13 +240,15 @@ impl<A: App> Worker<A> {
         let timer_capacity = cfg.max_flows * 2 + 16;
         let timers = TimerWheel::new(timer_capacity, cfg.timer_tick, Timestamp::ZERO)
             .map_err(|e| BuildError::Capacity(e.to_string()))?;
-        let mut flows = Vec::with_capacity(cfg.max_flows);
-        flows.resize_with(cfg.max_flows, A::Flow::default);
+        let mut apps = Vec::with_capacity(cfg.max_flows);
+        apps.resize_with(cfg.max_flows, || AppSlot {
+            enabled: A::INITIAL_ENABLED,
+            flow: A::Flow::default(),
+        });
         let handlers = A::HANDLERS.len();
         Ok(Worker {
             table,
-            flows,
-            enabled: vec![A::INITIAL_ENABLED; cfg.max_flows],
+            apps,
             core: A::Core::default(),
             pool,
             timers,
