@@ -1,52 +1,22 @@
 //! Zero allocation in steady state: after start-up, processing packets allocates nothing.
 //!
-//! A counting global allocator wraps the system allocator; a worker is built (start-up may
+//! A counting global allocator (mos-bench's, the benchmark's own) wraps the system allocator; a worker is built (start-up may
 //! allocate), then every frame of real captures is fed through the full pipeline — parsing,
 //! flow table, both TCP endpoints, reassembly, every event dispatched to an app that reads the
 //! streams, and to an app built on the UDE library (flow and packet-level events) — and the
 //! allocation count must not move. The connections' end (`finish`) is included.
-#![allow(unsafe_code)] // the GlobalAlloc impl below; nothing else in this file
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use mos_bench::alloc::{self, Counting};
 use mos_runtime::io::{Frame, PcapReader};
 use mos_runtime::prelude::*;
 use mos_runtime::{Config, CoreState, Subscriptions, Worker};
 use mos_tests::traces::{public_captures, public_dir};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
 /// The allocation counter is process-wide: tests that measure it hold this for their whole run,
 /// so that another test's start-up allocations never land in their window.
 static MEASURING: Mutex<()> = Mutex::new(());
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
-// GlobalAlloc contract holds exactly as it does for `System`; the counter is a side effect only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -148,12 +118,12 @@ fn assert_no_allocation<A: App>(
         ..Config::default()
     };
     let mut worker = Worker::<A>::new(cfg.clone(), None).expect("worker");
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = alloc::allocations();
     for (data, ts, wire_len, link) in frames {
         worker.process(data, *ts, *wire_len, *link);
     }
     worker.finish().expect("finish");
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = alloc::allocations() - before;
     assert_eq!(
         allocations,
         0,
@@ -163,7 +133,7 @@ fn assert_no_allocation<A: App>(
     // The prefetching path (taken by the runtime when many flows are tracked) allocates
     // nothing either.
     let mut prefetching = Worker::<A>::new(cfg, None).expect("worker");
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = alloc::allocations();
     prefetching.process_batch(frames.iter().map(|(data, ts, wire_len, link)| Frame {
         data,
         ts: *ts,
@@ -171,7 +141,7 @@ fn assert_no_allocation<A: App>(
         link: *link,
     }));
     prefetching.finish().expect("finish");
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = alloc::allocations() - before;
     assert_eq!(
         allocations,
         0,
