@@ -52,32 +52,12 @@ fn updating() -> bool {
 
 /// Compares `got` with the committed file `path` (relative to `book/`), or rewrites it.
 fn check_file(path: &str, got: &str) {
-    let path = book().join(path);
-    if updating() {
-        std::fs::write(&path, got).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; create it with MOS_UPDATE_BOOK=1 cargo test -p mos-tests --test book",
-            path.display()
-        )
-    });
-    if got != want {
-        let first = got
-            .lines()
-            .zip(want.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
-        panic!(
-            "{} is stale from line {}:\n  now:       {:?}\n  committed: {:?}\n\
-             (MOS_UPDATE_BOOK=1 rewrites it after a deliberate change)",
-            path.display(),
-            first + 1,
-            got.lines().nth(first),
-            want.lines().nth(first)
-        );
-    }
+    mos_tests::golden::check(
+        &book().join(path),
+        got,
+        "MOS_UPDATE_BOOK",
+        "cargo test -p mos-tests --test book",
+    );
 }
 
 /// Every Markdown page under `dir`, recursively.

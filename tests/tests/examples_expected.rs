@@ -29,32 +29,12 @@ fn output(run: RunFn, args: &[&str]) -> String {
 
 fn check(name: &str, run: RunFn, args: &[&str]) {
     let got = output(run, args);
-    let path = expected_path(name);
-    if std::env::var_os("MOS_UPDATE_EXPECTED").is_some() {
-        std::fs::write(&path, &got).expect("write expected output");
-        return;
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; create it with MOS_UPDATE_EXPECTED=1 cargo test -p mos-tests --test examples_expected",
-            path.display()
-        )
-    });
-    if got != want {
-        let first = got
-            .lines()
-            .zip(want.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| got.lines().count().min(want.lines().count()));
-        panic!(
-            "{name}: output differs from {} at line {}:\n  got:  {:?}\n  want: {:?}\n\
-             (MOS_UPDATE_EXPECTED=1 rewrites the file after a deliberate change)",
-            path.display(),
-            first + 1,
-            got.lines().nth(first),
-            want.lines().nth(first)
-        );
-    }
+    mos_tests::golden::check(
+        &expected_path(name),
+        &got,
+        "MOS_UPDATE_EXPECTED",
+        "cargo test -p mos-tests --test examples_expected",
+    );
     // Determinism within a process too: a second run prints the same.
     assert_eq!(output(run, args), got, "{name}: two runs differ");
 }
