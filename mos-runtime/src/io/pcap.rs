@@ -551,27 +551,21 @@ impl PcapReader {
 
     /// Reads a capture held in memory (replay without I/O): frames are slices of `bytes`.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<PcapReader, PcapError> {
-        let end = bytes.len();
-        let input = Input {
-            buf: Buf::Owned(bytes),
-            start: 0,
-            end,
-            file: None,
-            eof: true,
-            offset: 0,
-            frozen: false,
-            prefetched: 0,
-        };
-        PcapReader::start(PathBuf::from("<memory>"), input)
+        PcapReader::in_memory(Buf::Owned(bytes))
     }
 
     /// Reads a capture held in memory and shared (replay on several threads, or several runs
     /// over one capture without copying it): frames are slices of `bytes`, and
     /// [`frame_offset`](PcapReader::frame_offset) says where each one starts in it.
     pub fn from_shared(bytes: Arc<Vec<u8>>) -> Result<PcapReader, PcapError> {
-        let end = bytes.len();
+        PcapReader::in_memory(Buf::Shared(bytes))
+    }
+
+    /// A reader over a whole capture already in memory (no file behind it).
+    fn in_memory(buf: Buf) -> Result<PcapReader, PcapError> {
+        let end = buf.len();
         let input = Input {
-            buf: Buf::Shared(bytes),
+            buf,
             start: 0,
             end,
             file: None,

@@ -60,7 +60,8 @@ pub(crate) fn read_all(path: &Path) -> Vec<OwnedFrame> {
     collect(&mut reader).unwrap_or_else(|(_, e)| panic!("{e}"))
 }
 
-fn capture_files() -> Vec<PathBuf> {
+/// Every capture among the public traces, by name.
+pub(crate) fn capture_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(traces_dir())
         .unwrap()
         .map(|e| e.unwrap().path())

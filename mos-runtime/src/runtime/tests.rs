@@ -2,7 +2,6 @@
 //! generated workloads; the run-level counts agree too.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::app::{App, CoreState, Subscriptions};
@@ -241,27 +240,11 @@ fn same_for_every_core_count(name: &str, make: impl Fn() -> RuntimeBuilder) -> u
     one_log.records.len()
 }
 
-fn public_captures() -> Vec<PathBuf> {
-    let dir = crate::io::tests::traces_dir();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("pcap" | "pcapng")
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
-
 #[test]
 fn every_public_capture_gives_the_same_connections_on_one_two_and_three_cores() {
     let mut checked = 0;
     let mut conns = 0;
-    for path in public_captures() {
+    for path in crate::io::tests::capture_files() {
         // Captures the reader refuses (cut on purpose) are covered by the error test below.
         if crate::io::PcapReader::open(&path).is_err() {
             continue;
@@ -449,7 +432,7 @@ fn process_batch_is_process_frame_by_frame() {
         (counters, log)
     }
 
-    let mut captures: Vec<(String, Vec<u8>)> = public_captures()
+    let mut captures: Vec<(String, Vec<u8>)> = crate::io::tests::capture_files()
         .into_iter()
         .filter(|p| crate::io::PcapReader::open(p).is_ok())
         .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
