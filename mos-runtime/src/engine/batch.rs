@@ -103,27 +103,31 @@ impl<A: App> Worker<A> {
     }
 
     /// Stages one and two of prefetching for the first [`PREFETCH_GROUP`] of `frames` (link
-    /// type and bytes); returns how many it looked at, and the slot it prefetched for each
-    /// in `slots`.
+    /// type and bytes), the flow keys guessed from their first bytes; the slot prefetched for
+    /// each goes to `slots`.
     #[cfg(feature = "dpdk")]
     pub(crate) fn prefetch_frames<'f>(
         &self,
         frames: impl Iterator<Item = (LinkType, &'f [u8])>,
         slots: &mut [Option<usize>; PREFETCH_GROUP],
-    ) -> usize {
+    ) {
         let mut hashes = [None; PREFETCH_GROUP];
-        let mut n = 0;
         for (hash, (link, data)) in hashes.iter_mut().zip(frames) {
             *hash = flow_key_hint(link, data).map(|key| key.hash64());
-            if let Some(h) = *hash {
-                self.prefetch_index(h);
-            }
-            n += 1;
         }
-        for (hash, slot) in hashes.iter().take(n).zip(slots.iter_mut()) {
+        self.prefetch_hashes(&hashes, slots);
+    }
+
+    /// Stages one and two for a group of flows named by their key hashes (`None`: no flow):
+    /// every index entry first, then every flow's state, so that the group's misses overlap;
+    /// the slot prefetched for each goes to `slots`.
+    pub(crate) fn prefetch_hashes(&self, hashes: &[Option<u64>], slots: &mut [Option<usize>]) {
+        for hash in hashes.iter().flatten() {
+            self.prefetch_index(*hash);
+        }
+        for (hash, slot) in hashes.iter().zip(slots.iter_mut()) {
             *slot = hash.and_then(|h| self.prefetch_flow(h));
         }
-        n
     }
 
     /// Prefetch, stage one, for the flow whose key hashes to `hash`: its index entry.

@@ -449,13 +449,11 @@ fn work<A: App>(mut w: Worker<A>, lane: &Lane, shared: Option<&[u8]>) -> Worker<
             // Only when it pays (see `Config::prefetch_min_flows`).
             let mut slots = [None; PREFETCH_GROUP];
             if w.prefetching() {
-                group
-                    .iter()
-                    .filter_map(hash_of)
-                    .for_each(|h| w.prefetch_index(h));
-                for (slot, item) in slots.iter_mut().zip(group) {
-                    *slot = hash_of(item).and_then(|h| w.prefetch_flow(h));
+                let mut hashes = [None; PREFETCH_GROUP];
+                for (hash, item) in hashes.iter_mut().zip(group) {
+                    *hash = hash_of(item);
                 }
+                w.prefetch_hashes(&hashes, &mut slots);
             }
             for slot in slots.iter().take(STAGE_THREE_LEAD).flatten() {
                 w.prefetch_dependents(*slot);
