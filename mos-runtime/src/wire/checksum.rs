@@ -41,86 +41,95 @@ const BLOCK: usize = 1 << 18;
 
 /// A value equal, modulo 2^16 − 1, to the ones'-complement sum of `data`'s little-endian
 /// 16-bit words (the last one zero-padded), and zero only when every byte is, for
-/// `data.len() <= BLOCK`: the 64-byte chunks through the vector unit, the rest by words.
+/// `data.len() <= BLOCK`: the 16-byte parts through the vector unit, the rest by words.
 #[inline]
 fn sum_le(data: &[u8]) -> u64 {
-    let mut chunks = data.chunks_exact(64);
-    let total = sum_le_chunks(&mut chunks);
-    total + sum_le_words(chunks.remainder())
+    let (total, rest) = sum_le_vector(data);
+    total + sum_le_words(rest)
 }
 
-/// The exact sum of the little-endian 16-bit words of the 64-byte chunks, on SSE2 (part of
-/// every x86-64 CPU, through `safe_arch`'s safe wrappers): `pmaddwd` against a vector of ones
-/// adds adjacent words into 32-bit lanes in one instruction, four loads in flight per chunk.
-/// `pmaddwd` reads its words as *signed*, so each word is first biased by flipping its top bit
-/// (w − 2^15 as a signed word) and 2^15 per word is added back at the end, which makes the
-/// sum exact. Each lane grows by at most 2^16 per chunk, and a block has 2^12 chunks: no
-/// 32-bit lane can overflow.
+/// The exact sum of the little-endian 16-bit words of `data`'s 16-byte parts, and the bytes
+/// after them (fewer than 16), on SSE2 (part of every x86-64 CPU, through `safe_arch`'s safe
+/// wrappers): `pmaddwd` against a vector of ones adds adjacent words into 32-bit lanes in one
+/// instruction, four loads in flight per 64-byte step. `pmaddwd` reads its words as *signed*,
+/// so each word is first biased by flipping its top bit (w − 2^15 as a signed word) and 2^15
+/// per word is added back at the end, which makes the sum exact. Each lane changes by at most
+/// 2^16 per step, and a block has at most 2^12 steps: no 32-bit lane can overflow.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn sum_le_chunks(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+fn sum_le_vector(data: &[u8]) -> (u64, &[u8]) {
     use safe_arch::{
-        add_i32_m128i, bitxor_m128i, load_unaligned_m128i, mul_i16_horizontal_add_m128i,
+        add_i32_m128i, bitxor_m128i, load_unaligned_m128i, m128i, mul_i16_horizontal_add_m128i,
         set_splat_i16_m128i, zeroed_m128i,
     };
     let bias = set_splat_i16_m128i(i16::MIN);
     let ones = set_splat_i16_m128i(1);
+    // The adjacent pairs of one 16-byte part, biased, summed into four 32-bit lanes.
+    let pairs = |part: &[u8]| -> m128i {
+        // Callers pass 16-byte parts: the conversion never fails.
+        let part = <&[u8; 16]>::try_from(part).unwrap_or(&[0; 16]);
+        mul_i16_horizontal_add_m128i(bitxor_m128i(load_unaligned_m128i(part), bias), ones)
+    };
     let mut lanes = [zeroed_m128i(); 4];
-    let mut words: u64 = 0;
-    for chunk in chunks {
-        for (lane, part) in lanes.iter_mut().zip(chunk.chunks_exact(16)) {
-            // 16-byte parts of a 64-byte chunk: the conversion never fails.
-            let Ok(part) = <&[u8; 16]>::try_from(part) else {
-                continue;
-            };
-            let pairs =
-                mul_i16_horizontal_add_m128i(bitxor_m128i(load_unaligned_m128i(part), bias), ones);
-            *lane = add_i32_m128i(*lane, pairs);
+    let mut steps = data.chunks_exact(64);
+    for step in &mut steps {
+        for (lane, part) in lanes.iter_mut().zip(step.chunks_exact(16)) {
+            *lane = add_i32_m128i(*lane, pairs(part));
         }
-        words += 32;
     }
-    let signed: i64 = lanes
-        .iter()
-        .flat_map(|lane| <[i32; 4]>::from(*lane))
-        .map(i64::from)
-        .sum();
+    let mut parts = steps.remainder().chunks_exact(16);
+    let mut last = zeroed_m128i();
+    for part in &mut parts {
+        last = add_i32_m128i(last, pairs(part));
+    }
+    // Five lanes of at most 2^28 each add up within an i32; their four sums may not.
+    let lanes = lanes.into_iter().fold(last, add_i32_m128i);
+    let signed: i64 = <[i32; 4]>::from(lanes).into_iter().map(i64::from).sum();
+    let words = (data.len() / 16 * 8) as i64;
     // The biased sum is at least -2^15 per word, so this is never negative.
-    (signed + (words << 15) as i64) as u64
+    ((signed + (words << 15)) as u64, parts.remainder())
 }
 
-/// The portable form of [`sum_le_chunks`] (other targets; and the tests' cross-check): 32-bit
-/// little-endian words added into four 64-bit lanes, a shape the compiler vectorises.
+/// The portable form of [`sum_le_vector`] (other targets; and the tests' cross-check): 32-bit
+/// little-endian words added into four 64-bit lanes, a shape the compiler vectorises. Returns
+/// the bytes after the 64-byte steps.
 #[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline]
-fn sum_le_chunks_portable(chunks: &mut std::slice::ChunksExact<'_, u8>) -> u64 {
+fn sum_le_portable(data: &[u8]) -> (u64, &[u8]) {
     let mut lanes = [0u64; 4];
-    for chunk in chunks {
-        for (lane, pair) in lanes.iter_mut().zip(chunk.chunks_exact(16)) {
+    let mut steps = data.chunks_exact(64);
+    for step in &mut steps {
+        for (lane, pair) in lanes.iter_mut().zip(step.chunks_exact(16)) {
             *lane += pair.chunks_exact(8).map(le_word_halves).sum::<u64>();
         }
     }
-    lanes.iter().sum()
+    (lanes.iter().sum(), steps.remainder())
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-use sum_le_chunks_portable as sum_le_chunks;
+use sum_le_portable as sum_le_vector;
 
-/// The sum of `data`'s little-endian 32-bit words (the last one zero-padded), for fewer than
-/// 64 bytes (or any length below 2^32 words).
+/// The sum of `data`'s little-endian 32-bit words (the last one zero-padded), for what the
+/// vector loop leaves (or any length below 2^32 words).
 #[inline]
 fn sum_le_words(data: &[u8]) -> u64 {
     let mut words = data.chunks_exact(8);
-    let mut total: u64 = words.by_ref().map(le_word_halves).sum();
-    // The zero padding goes after the last bytes: they start at a multiple of 8, so their
-    // 16-bit words keep their halves. Assembled byte by byte (at most seven): a copy into a
-    // padded buffer would be a call to `memcpy` for every packet.
-    let tail = words
-        .remainder()
-        .iter()
-        .enumerate()
-        .fold(0u64, |w, (i, b)| w | u64::from(*b) << (8 * i));
-    total += (tail & 0xffff_ffff) + (tail >> 32);
-    total
+    let total: u64 = words.by_ref().map(le_word_halves).sum();
+    // The last bytes in pieces of 4, 2 and 1, each at an even offset, so each piece's value
+    // is its 16-bit words' sum modulo 2^16 − 1 (a lone last byte is the low half of a
+    // zero-padded word). Not copied into a padded word: that copy, of a length known only
+    // here, would be a call to `memcpy` for every packet.
+    let rest = words.remainder();
+    let (four, rest) = match rest.split_first_chunk::<4>() {
+        Some((w, rest)) => (u64::from(u32::from_le_bytes(*w)), rest),
+        None => (0, rest),
+    };
+    let (two, rest) = match rest.split_first_chunk::<2>() {
+        Some((w, rest)) => (u64::from(u16::from_le_bytes(*w)), rest),
+        None => (0, rest),
+    };
+    let one = rest.first().map_or(0, |b| u64::from(*b));
+    total + four + two + one
 }
 
 /// The two little-endian 32-bit halves of an 8-byte word, added (below 2^33).
@@ -261,7 +270,7 @@ mod tests {
     }
 
     #[test]
-    fn vector_chunks_equal_the_portable_sum() {
+    fn vector_sum_equals_the_portable_sum() {
         let mut state = 0x0bad_cafeu32;
         let mut bytes: Vec<u8> = (0..(BLOCK + 640))
             .map(|_| {
@@ -271,29 +280,29 @@ mod tests {
                 state as u8
             })
             .collect();
-        for len in [0, 64, 128, 640, 4096, BLOCK] {
-            let mut a = bytes[..len].chunks_exact(64);
-            let mut b = bytes[..len].chunks_exact(64);
-            assert_eq!(
-                fold(sum_le_chunks(&mut a)),
-                fold(sum_le_chunks_portable(&mut b)),
-                "len {len}"
-            );
+        let both = |data: &[u8]| {
+            let (v, v_rest) = sum_le_vector(data);
+            let (p, p_rest) = sum_le_portable(data);
+            (
+                fold(v + sum_le_words(v_rest)),
+                fold(p + sum_le_words(p_rest)),
+            )
+        };
+        for len in (0..200).chain([640, 4096, BLOCK - 1, BLOCK]) {
+            let (v, p) = both(&bytes[..len]);
+            assert_eq!(v, p, "len {len}");
         }
-        // The extremes of the signed bias: all 0x0000, all 0x8000, all 0xffff words.
+        // The extremes of the signed bias: all 0x0000, all 0x8000, all 0xffff, all 0x7fff.
         for fill in [[0x00, 0x00], [0x00, 0x80], [0xff, 0xff], [0xff, 0x7f]] {
             for pair in bytes.chunks_exact_mut(2) {
                 pair.copy_from_slice(&fill);
             }
             let block = &bytes[..BLOCK];
-            assert_eq!(
-                fold(sum_le_chunks(&mut block.chunks_exact(64))),
-                fold(sum_le_chunks_portable(&mut block.chunks_exact(64))),
-                "fill {fill:?}"
-            );
+            let (v, p) = both(block);
+            assert_eq!(v, p, "fill {fill:?}");
             assert_eq!(checksum(block), reference(block), "fill {fill:?}");
         }
-        assert_eq!(sum_le_chunks(&mut [0u8; 64].chunks_exact(64)), 0);
+        assert_eq!(sum_le_vector(&[0u8; 80]), (0, &[0u8; 0][..]));
     }
 
     #[test]
