@@ -32,7 +32,8 @@
 //! `mos-bench memory`); flow-table slots are written when first used, so their share of
 //! resident memory follows the most flows held at once. 16,384 flows
 //! take 26 MB. Reassembly buffers are not in that figure: the pool reserves
-//! `buffers × buffer_size` of address space, and a side holds a buffer only while it has bytes
+//! `buffers × buffer_size` of address space (plus a cache line each, see
+//! [`BufferPool`](crate::stream::BufferPool)), and a side holds a buffer only while it has bytes
 //! to keep — from its first payload byte until everything received has been read (with
 //! [`Config::release_drained`], the default) — so resident buffer memory follows the data in
 //! flight, and the few buffers in use are reused while their pages are warm. A budget for
@@ -145,8 +146,8 @@ pub struct MemoryBudget {
     pub app: usize,
     /// The per-flow structures for `max_flows` flows, plus the timer wheel's fixed heads.
     pub flows_total: usize,
-    /// The buffer pool's reservation, `buffers × buffer_size` (address space; resident only
-    /// as written).
+    /// The buffer pool's reservation, `buffers × buffer_size` plus a cache line per buffer
+    /// (address space; resident only as written).
     pub buffers_reserved: usize,
 }
 
@@ -204,6 +205,8 @@ impl<A: App> Worker<A> {
         let timers =
             TimerWheel::<TimerEntry>::memory_bytes(n * 2 + 16).map_err(|e| cap(e.to_string()))?;
         let app = n * std::mem::size_of::<AppSlot<A::Flow>>();
+        let buffers_reserved = BufferPool::reservation(cfg.buffers.max(1), cfg.buffer_size)
+            .map_err(|e| cap(e.to_string()))?;
         let flows_total = table + timers + app;
         let slot = FlowTable::<Conn>::slot_bytes();
         let per = |total: usize| total / n.max(1);
@@ -214,7 +217,7 @@ impl<A: App> Worker<A> {
             timers: per(timers),
             app: per(app),
             flows_total,
-            buffers_reserved: cfg.buffers.saturating_mul(cfg.buffer_size),
+            buffers_reserved,
         })
     }
 

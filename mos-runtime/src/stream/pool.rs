@@ -7,6 +7,14 @@
 //! first written, so the whole reservation costs address space, and resident memory grows
 //! only with the regions actually written to. Acquiring a region touches none of its bytes.
 //!
+//! Regions are not laid end to end: each is followed by one cache line of padding
+//! ([`REGION_PAD`]). Region sizes are powers of two (64 KiB by default), and nearly every
+//! write lands in a region's first kilobytes (a side's region is released once drained, and
+//! the next payload starts again at its front), so without the padding the front lines of
+//! every region would fall into the same few sets of each cache, whose handful of ways the
+//! few dozen regions in use at once would fight over, evicting each other on every batch.
+//! With it, region `i`'s front starts `i` lines further round the sets.
+//!
 //! Regions are handed out as [`RegionId`] indices from a free stack built at construction;
 //! acquire and release are O(1) and never allocate. A region is not cleared on release: its
 //! owner (a [`StreamBuf`](super::StreamBuf)) tracks which of its bytes are valid.
@@ -17,6 +25,10 @@
 //! free stack can never hold an id twice.
 
 use core::fmt;
+
+/// Bytes of padding after each region: one cache line, so that regions do not start at
+/// addresses a power of two apart (see the [module docs](self)).
+pub const REGION_PAD: usize = 64;
 
 /// Handle to one region of a [`BufferPool`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -68,6 +80,9 @@ impl std::error::Error for PoolConfigError {}
 pub struct BufferPool {
     storage: Vec<u8>,
     region_size: usize,
+    /// Distance between region starts: `region_size` rounded up to a cache line, plus
+    /// [`REGION_PAD`].
+    stride: usize,
     count: usize,
     /// Ids ready to hand out; capacity `count`, never grows.
     free: Vec<u32>,
@@ -97,19 +112,7 @@ impl BufferPool {
     /// bookkeeping). Rejects zero sizes, totals that overflow, and totals the system will not
     /// reserve.
     pub fn new(count: usize, region_size: usize) -> Result<BufferPool, PoolConfigError> {
-        if count == 0 {
-            return Err(PoolConfigError::ZeroCount);
-        }
-        if region_size == 0 {
-            return Err(PoolConfigError::ZeroRegionSize);
-        }
-        if u32::try_from(count).is_err() || u32::try_from(region_size).is_err() {
-            return Err(PoolConfigError::TooLarge);
-        }
-        let total = count
-            .checked_mul(region_size)
-            .filter(|&t| isize::try_from(t).is_ok())
-            .ok_or(PoolConfigError::TooLarge)?;
+        let (stride, total) = Self::layout(count, region_size)?;
         // `vec![0; n]` aborts the process when the allocation fails; ask first with a
         // fallible reservation of the same size (never written, so never committed).
         let mut probe: Vec<u8> = Vec::new();
@@ -128,12 +131,41 @@ impl BufferPool {
         Ok(BufferPool {
             storage,
             region_size,
+            stride,
             count,
             free,
             in_use_bits,
             peak_in_use: 0,
             invalid_releases: 0,
         })
+    }
+
+    /// The bytes of address space a pool of `count` regions of `region_size` bytes reserves
+    /// (each region with its [`REGION_PAD`]), or why [`new`](Self::new) would refuse it.
+    pub fn reservation(count: usize, region_size: usize) -> Result<usize, PoolConfigError> {
+        Self::layout(count, region_size).map(|(_, total)| total)
+    }
+
+    /// The distance between region starts and the total size, checked.
+    fn layout(count: usize, region_size: usize) -> Result<(usize, usize), PoolConfigError> {
+        if count == 0 {
+            return Err(PoolConfigError::ZeroCount);
+        }
+        if region_size == 0 {
+            return Err(PoolConfigError::ZeroRegionSize);
+        }
+        if u32::try_from(count).is_err() || u32::try_from(region_size).is_err() {
+            return Err(PoolConfigError::TooLarge);
+        }
+        let stride = region_size
+            .checked_next_multiple_of(REGION_PAD)
+            .and_then(|size| size.checked_add(REGION_PAD))
+            .ok_or(PoolConfigError::TooLarge)?;
+        let total = count
+            .checked_mul(stride)
+            .filter(|&t| isize::try_from(t).is_ok())
+            .ok_or(PoolConfigError::TooLarge)?;
+        Ok((stride, total))
     }
 
     /// Takes a free region; `None` when all are in use. Does not touch the region's bytes.
@@ -170,7 +202,7 @@ impl BufferPool {
     /// The bytes of a region (`region_size` of them). An id this pool never handed out gives
     /// an empty slice.
     pub fn region(&self, id: RegionId) -> &[u8] {
-        let start = id.index().saturating_mul(self.region_size);
+        let start = id.index().saturating_mul(self.stride);
         self.storage
             .get(start..start.saturating_add(self.region_size))
             .unwrap_or(&[])
@@ -178,7 +210,7 @@ impl BufferPool {
 
     /// The bytes of a region, writable. An id this pool never handed out gives an empty slice.
     pub fn region_mut(&mut self, id: RegionId) -> &mut [u8] {
-        let start = id.index().saturating_mul(self.region_size);
+        let start = id.index().saturating_mul(self.stride);
         let end = start.saturating_add(self.region_size);
         self.storage.get_mut(start..end).unwrap_or(&mut [])
     }
@@ -230,7 +262,9 @@ mod tests {
         // Fits the types, not the machine: a clean error, not an abort.
         assert_eq!(
             BufferPool::new(1 << 31, 1 << 31).err(),
-            Some(PoolConfigError::AllocationFailed { bytes: 1 << 62 })
+            Some(PoolConfigError::AllocationFailed {
+                bytes: (1 << 31) * ((1 << 31) + REGION_PAD)
+            })
         );
         assert_eq!(
             BufferPool::new(usize::MAX, 2).err(),
@@ -241,6 +275,41 @@ mod tests {
             Some(PoolConfigError::TooLarge)
         );
         assert!(PoolConfigError::TooLarge.to_string().contains("too large"));
+    }
+
+    #[test]
+    fn regions_are_disjoint_and_not_a_power_of_two_apart() {
+        let mut pool = BufferPool::new(4, 4096).expect("pool");
+        assert_eq!(
+            BufferPool::reservation(4, 4096),
+            Ok(4 * (4096 + REGION_PAD))
+        );
+        let ids: Vec<RegionId> = (0..4).map(|_| pool.acquire().expect("region")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let region = pool.region_mut(*id);
+            assert_eq!(region.len(), 4096);
+            region.fill(i as u8 + 1);
+        }
+        let starts: Vec<usize> = ids
+            .iter()
+            .map(|id| pool.region(*id).as_ptr() as usize)
+            .collect();
+        for (i, id) in ids.iter().enumerate() {
+            // Every byte is still its writer's: no region overlaps another.
+            assert!(pool.region(*id).iter().all(|b| *b == i as u8 + 1));
+        }
+        for pair in starts.windows(2) {
+            let apart = pair[1] - pair[0];
+            assert_eq!(apart, 4096 + REGION_PAD);
+            // Consecutive fronts fall into different cache sets of any power-of-two geometry.
+            assert_ne!(apart % 4096, 0);
+        }
+        // Sizes that are not a multiple of a line are rounded up, then padded.
+        assert_eq!(BufferPool::reservation(2, 100), Ok(2 * (128 + REGION_PAD)));
+        assert_eq!(
+            BufferPool::reservation(2, usize::MAX >> 1),
+            Err(PoolConfigError::TooLarge)
+        );
     }
 
     #[test]
