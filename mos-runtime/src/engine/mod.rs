@@ -33,7 +33,7 @@
 //! resident memory follows the most flows held at once. 16,384 flows
 //! take 26 MB. Reassembly buffers are not in that figure: the pool reserves
 //! `buffers × buffer_size` of address space (plus a cache line each, see
-//! [`BufferPool`](crate::stream::BufferPool)), and a side holds a buffer only while it has bytes
+//! [`BufferPool`]), and a side holds a buffer only while it has bytes
 //! to keep — from its first payload byte until everything received has been read (with
 //! [`Config::release_drained`], the default) — so resident buffer memory follows the data in
 //! flight, and the few buffers in use are reused while their pages are warm. A budget for

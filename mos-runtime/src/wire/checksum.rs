@@ -24,7 +24,7 @@ const fn add(a: u64, b: u64) -> u64 {
 ///
 /// The hot loop of checksum verification (it reads every payload byte). The ones'-complement
 /// sum does not depend on byte order except for a final byte swap (RFC 1071 §2(B)), so the
-/// words are summed little-endian ([`sum_le`]), folded to 16 bits, swapped to big-endian, and
+/// words are summed little-endian, folded to 16 bits, swapped to big-endian, and
 /// added to `acc`.
 #[inline]
 pub fn sum(acc: u64, data: &[u8]) -> u64 {
