@@ -104,7 +104,7 @@ fn ethernet_ipv4_tcp(
     }
     let cap_len = u32::try_from(data.len()).ok()?;
     let head: &[u8; L4 + 20] = data.get(..L4 + 20)?.try_into().ok()?;
-    let ip = &head[L3..L4];
+    let ip: &[u8; 20] = head[L3..L4].try_into().ok()?;
     // EtherType IPv4, version 4 with a 20-byte header, not a fragment (MF and offset zero),
     // TCP.
     if u16::from_be_bytes([head[12], head[13]]) != ETHERTYPE_IPV4
@@ -125,7 +125,7 @@ fn ethernet_ipv4_tcp(
     let dst = [ip[16], ip[17], ip[18], ip[19]];
     if verify {
         let segment = data.get(L4..end)?;
-        let ok = checksum::verifies(checksum::sum(0, ip))
+        let ok = checksum::verifies(checksum::sum_ipv4_header(ip))
             && checksum::verifies(checksum::sum(
                 checksum::pseudo_header_v4(src, dst, PROTO_TCP, u32::try_from(segment.len()).ok()?),
                 segment,
