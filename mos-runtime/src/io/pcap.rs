@@ -193,28 +193,29 @@ fn would_move() -> io::Error {
 /// The bytes behind an [`Input`]: the reader's own buffer (a file's window, or a capture given
 /// by value), or a capture shared with other threads (multi-core replay hands frame offsets to
 /// workers that read the same bytes; see [`PcapReader::from_shared`]). Only a file's buffer is
-/// ever written, and a file's buffer is always owned.
-enum Buf {
-    Owned(Vec<u8>),
-    Shared(Arc<Vec<u8>>),
-}
+/// ever written, and a file's buffer is never shared. Always an `Arc`, even when owned: the
+/// reader looks at its bytes several times per frame, and one representation makes that a
+/// plain load where an enum of owned and shared would test which it is every time.
+struct Buf(Arc<Vec<u8>>);
 
 impl std::ops::Deref for Buf {
     type Target = [u8];
+    #[inline]
     fn deref(&self) -> &[u8] {
-        match self {
-            Buf::Owned(v) => v,
-            Buf::Shared(v) => v,
-        }
+        &self.0
     }
 }
 
 impl Buf {
-    /// The writable bytes: all of an owned buffer, none of a shared one.
+    fn owned(bytes: Vec<u8>) -> Buf {
+        Buf(Arc::new(bytes))
+    }
+
+    /// The writable bytes: all of a buffer nobody else holds, none of a shared one.
     fn bytes_mut(&mut self) -> &mut [u8] {
-        match self {
-            Buf::Owned(v) => v,
-            Buf::Shared(_) => &mut [],
+        match Arc::get_mut(&mut self.0) {
+            Some(bytes) => bytes,
+            None => &mut [],
         }
     }
 }
@@ -279,14 +280,17 @@ impl Input {
     #[inline]
     fn prefetch_ahead(&mut self) {
         let to = (self.start + PREFETCH_AHEAD).min(self.end);
-        let mut at = self.prefetched.max(self.start);
-        while at < to {
-            if let Some(byte) = self.buf.get(at) {
-                crate::prefetch::line(byte);
-            }
-            at += 64;
+        let from = self.prefetched.max(self.start);
+        if from >= to {
+            return;
         }
-        self.prefetched = at;
+        // One line per 64 bytes, the first at `from`; the next call starts where this one
+        // stopped (a multiple of 64 past `from`), so no line is asked for twice.
+        let buf: &[u8] = &self.buf;
+        if let Some(ahead) = buf.get(from..to) {
+            ahead.iter().step_by(64).for_each(crate::prefetch::line);
+        }
+        self.prefetched = from + (to - from).next_multiple_of(64);
     }
 
     /// Marks `n` available bytes as read.
@@ -331,6 +335,20 @@ enum Order {
 }
 
 impl Order {
+    /// The four 32-bit words of a 16-byte record header, with one test of the byte order.
+    #[inline]
+    fn words(self, header: &[u8; 16]) -> [u32; 4] {
+        let mut words = [0u32; 4];
+        for (word, bytes) in words.iter_mut().zip(header.chunks_exact(4)) {
+            let bytes: [u8; 4] = bytes.try_into().unwrap_or([0; 4]);
+            *word = match self {
+                Order::Little => u32::from_le_bytes(bytes),
+                Order::Big => u32::from_be_bytes(bytes),
+            };
+        }
+        words
+    }
+
     fn u32(self, bytes: &[u8], at: usize) -> Option<u32> {
         let b: [u8; 4] = bytes.get(at..at.checked_add(4)?)?.try_into().ok()?;
         Some(match self {
@@ -537,7 +555,7 @@ impl PcapReader {
             source,
         })?;
         let input = Input {
-            buf: Buf::Owned(vec![0; MAX_RECORD_LEN]),
+            buf: Buf::owned(vec![0; MAX_RECORD_LEN]),
             start: 0,
             end: 0,
             file: Some(file),
@@ -551,14 +569,14 @@ impl PcapReader {
 
     /// Reads a capture held in memory (replay without I/O): frames are slices of `bytes`.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<PcapReader, PcapError> {
-        PcapReader::in_memory(Buf::Owned(bytes))
+        PcapReader::in_memory(Buf::owned(bytes))
     }
 
     /// Reads a capture held in memory and shared (replay on several threads, or several runs
     /// over one capture without copying it): frames are slices of `bytes`, and
     /// [`frame_offset`](PcapReader::frame_offset) says where each one starts in it.
     pub fn from_shared(bytes: Arc<Vec<u8>>) -> Result<PcapReader, PcapError> {
-        PcapReader::in_memory(Buf::Shared(bytes))
+        PcapReader::in_memory(Buf(bytes))
     }
 
     /// A reader over a whole capture already in memory (no file behind it).
@@ -975,14 +993,10 @@ fn legacy_record(
     // The record header's four leading fields (the same in the modified format, whose extra
     // fields are skipped) are read in place: this runs once per frame, and the fill above
     // has checked that the header and the data are all here.
-    let bytes = input.available();
-    let (Some(ts_sec), Some(ts_frac), Some(origlen)) = (
-        order.u32(bytes, 0),
-        order.u32(bytes, 4),
-        order.u32(bytes, 12),
-    ) else {
+    let Some(header) = input.available().first_chunk::<16>() else {
         return Err(Fault::Malformed("unreadable pcap record header"));
     };
+    let [ts_sec, ts_frac, _, origlen] = order.words(header);
     let frac = u64::from(ts_frac) * if nanos { 1 } else { 1000 };
     let ts = Timestamp(
         u64::from(ts_sec)
