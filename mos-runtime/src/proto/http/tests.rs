@@ -665,3 +665,95 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
         }
     }
 }
+
+/// The byte-at-a-time value scan [`field_value`] reads eight bytes at a time instead of.
+fn field_value_bytewise<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], Stop> {
+    let mut start = None;
+    let mut end = c.pos;
+    let (window, out) = scan_window(c);
+    for (i, &b) in window.iter().enumerate() {
+        let at = c.pos + i;
+        match b {
+            b'\n' | b'\r' => {
+                c.pos = at + 1;
+                if b == b'\r' {
+                    c.expect(b'\n')?;
+                }
+                return c.slice(start.unwrap_or(end), end);
+            }
+            b' ' | b'\t' => {}
+            b if is_visible(b) => {
+                start.get_or_insert(at);
+                end = at + 1;
+            }
+            _ => return Err(Stop::Invalid),
+        }
+    }
+    Err(out)
+}
+
+#[test]
+fn word_at_a_time_value_scan_equals_the_bytewise_scan() {
+    // Mostly visible bytes and spaces (the word path), with every kind of byte that sends
+    // the scan to the byte path: tab, CR, LF, other controls, DEL; and obs-text.
+    const ALPHABET: &[u8] = b"aZ09/;=.-  \x80\xff\t\r\n\x01\x1f\x7f";
+    let mut state = 0x2545_f491u32;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        state as usize % n
+    };
+    for _ in 0..20_000 {
+        let len = next(48);
+        let mut buf: Vec<u8> = (0..len)
+            .map(|_| {
+                // Rare special bytes: long runs of the word path.
+                let i = next(ALPHABET.len() * 4);
+                ALPHABET.get(i).copied().unwrap_or(b'x')
+            })
+            .collect();
+        if next(2) == 0 {
+            buf.extend_from_slice(b"\r\n");
+        }
+        let pos = next(len.max(1)).min(buf.len());
+        let limit = if next(4) == 0 {
+            next(buf.len() + 2)
+        } else {
+            usize::MAX
+        };
+        let mut a = Cursor {
+            buf: &buf,
+            pos,
+            limit,
+        };
+        let mut b = Cursor {
+            buf: &buf,
+            pos,
+            limit,
+        };
+        let got = field_value(&mut a);
+        let want = field_value_bytewise(&mut b);
+        assert_eq!(got, want, "{buf:?} from {pos}, limit {limit}");
+        assert_eq!(a.pos, b.pos, "{buf:?} from {pos}, limit {limit}");
+    }
+}
+
+#[test]
+fn zero_bytes_marks_exactly_the_zero_bytes() {
+    for w in [
+        0u64,
+        u64::MAX,
+        0x0100_0000_0000_0001,
+        0x8000_0000_0000_0080,
+        0x00ff_00ff_0001_0100,
+    ] {
+        let want = w
+            .to_le_bytes()
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == 0)
+            .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+        assert_eq!(zero_bytes(w), want, "{w:#x}");
+    }
+}
