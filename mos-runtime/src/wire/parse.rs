@@ -69,6 +69,7 @@ impl Extent {
 /// frame on the wire was long enough to hold it, [`ParseError::Malformed`] when not. With
 /// `verify_checksums`, the IPv4 header checksum and the TCP/UDP checksum are checked (the latter
 /// only for complete, unfragmented packets).
+#[inline]
 pub fn parse(
     link: LinkType,
     data: &[u8],
