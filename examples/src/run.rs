@@ -383,9 +383,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            !text.contains("elapsed") && !text.contains("Mpps"),
+            !text.contains("setup") && !text.contains("elapsed") && !text.contains("Mpps"),
             "{text}"
         );
-        assert_eq!(text.lines().count() + 2, report.to_string().lines().count());
+        assert_eq!(text.lines().count() + 3, report.to_string().lines().count());
     }
 }

@@ -157,7 +157,8 @@ pub struct BenchLine {
     /// machine is shared.
     pub cpu_ns_per_packet: f64,
     /// Start-up of the first run (a fresh process: every allocation is new memory): building
-    /// the runtime and every preallocated structure until the first packet, ms.
+    /// the workers and every preallocated structure until the first packet, ms (the runtime's
+    /// `Report::setup_seconds`).
     pub startup_ms: f64,
     /// Reassembled payload bits per second (client and server streams), Gbit/s.
     pub payload_gbps: f64,
@@ -209,10 +210,6 @@ pub fn bench(capture: &Capture, opts: &Options, runs: usize) -> Result<BenchLine
     let secs: Vec<f64> = outcomes.iter().map(|o| o.seconds).collect();
     let loops: Vec<f64> = outcomes.iter().map(|o| o.loop_seconds).collect();
     let cpus: Vec<f64> = outcomes.iter().map(|o| o.cpu_seconds).collect();
-    let starts: Vec<f64> = outcomes
-        .iter()
-        .map(|o| (o.seconds - o.loop_seconds).max(0.0))
-        .collect();
     let seconds = median(&secs);
     let packets = first.report.packets;
     let pk = packets.max(1) as f64;
@@ -247,7 +244,7 @@ pub fn bench(capture: &Capture, opts: &Options, runs: usize) -> Result<BenchLine
         seconds_max: secs.iter().copied().fold(0.0, f64::max),
         loop_ns_per_packet: median(&loops) * 1e9 / pk,
         cpu_ns_per_packet: median(&cpus) * 1e9 / pk,
-        startup_ms: starts.first().copied().unwrap_or(0.0) * 1e3,
+        startup_ms: first.report.setup_seconds * 1e3,
         payload_gbps: payload * 8.0 / seconds / 1e9,
         capture_bytes,
         peak_rss_excl_capture_bytes: peak.saturating_sub(capture_bytes),

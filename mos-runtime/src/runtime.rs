@@ -364,6 +364,7 @@ fn run_offline<A: App>(
     core: A::Core,
 ) -> Result<(Report, A::Core), RunError> {
     let progress = cfg.progress && std::io::stderr().is_terminal();
+    let building = Instant::now();
     let mut worker = Worker::<A>::new(cfg, sink)?;
     worker.core = core;
     let started = Instant::now();
@@ -396,7 +397,7 @@ fn run_offline<A: App>(
     read_result?;
     finish.map_err(RunError::Sink)?;
     let names: Vec<&str> = A::HANDLERS.iter().map(|h| h.name).collect();
-    let report = Report::build(
+    let mut report = Report::build(
         A::NAME,
         &worker.counters,
         &names,
@@ -404,6 +405,7 @@ fn run_offline<A: App>(
         1,
         started.elapsed(),
     );
+    report.setup_seconds = started.duration_since(building).as_secs_f64();
     Ok((report, worker.take_core()))
 }
 

@@ -223,6 +223,7 @@ pub(super) fn run<A: App>(
     core: A::Core,
 ) -> Result<(Report, A::Core), RunError> {
     let progress = cfg.progress && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let building = Instant::now();
     let mut workers = Vec::with_capacity(n);
     for i in 0..n {
         let mut w = Worker::<A>::new(cfg.clone(), None)?;
@@ -319,7 +320,8 @@ pub(super) fn run<A: App>(
         }
     }
     let names: Vec<&str> = A::HANDLERS.iter().map(|h| h.name).collect();
-    let report = Report::build(A::NAME, &counters, &names, &calls, n, elapsed);
+    let mut report = Report::build(A::NAME, &counters, &names, &calls, n, elapsed);
+    report.setup_seconds = started.duration_since(building).as_secs_f64();
     Ok((report, merged.unwrap_or_default()))
 }
 

@@ -459,3 +459,21 @@ fn process_batch_is_process_frame_by_frame() {
     }
     assert!(conns >= 350, "{conns} connections");
 }
+
+#[test]
+fn setup_time_is_reported_apart_from_the_run() {
+    let sample = mos_synth::sample::pcap();
+    for cores in [1, 2] {
+        let report = Runtime::builder()
+            .pcap_bytes(sample.clone())
+            .cores(cores)
+            .build()
+            .unwrap()
+            .run::<Recorder>()
+            .unwrap();
+        // Building a worker allocates and writes its tables: never free, never the run.
+        assert!(report.setup_seconds > 0.0, "{cores} cores: {report:?}");
+        assert!(report.setup_seconds.is_finite() && report.setup_seconds < 60.0);
+        assert!(report.elapsed_seconds > 0.0);
+    }
+}

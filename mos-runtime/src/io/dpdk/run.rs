@@ -54,6 +54,7 @@ pub(crate) fn run<A: App>(
         dpdk.workers
     };
     // Every engine is built before a port is touched: a bad capacity fails here, cheaply.
+    let building = Instant::now();
     let mut engines = Vec::with_capacity(workers);
     for _ in 0..workers {
         engines.push(Worker::<A>::new(cfg.clone(), None)?);
@@ -188,7 +189,9 @@ pub(crate) fn run<A: App>(
         return Err(RunError::Sink(e));
     }
     let names: Vec<&str> = A::HANDLERS.iter().map(|h| h.name).collect();
-    let report = Report::build(A::NAME, &counters, &names, &calls, workers, elapsed);
+    let mut report = Report::build(A::NAME, &counters, &names, &calls, workers, elapsed);
+    // Building the engines, then the ports and their queues, up to the first burst.
+    report.setup_seconds = started.duration_since(building).as_secs_f64();
     drop(pool);
     Ok((report, merged.unwrap_or_default()))
 }
