@@ -379,18 +379,22 @@ mod tests {
         assert_eq!((c, sc), FlowKey::new(IpAddr::V6(y), 1, IpAddr::V6(x), 2, 6));
     }
 
+    /// A xorshift64 sequence from `seed` (not zero).
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     #[test]
     fn ipv4_order_equals_the_mapped_addresses_order() {
-        let mut state = 0x6b43_a9b5u32;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = xorshift(0x6b43_a9b5);
         for _ in 0..10_000 {
             // Few distinct values, so that equal addresses and equal ports both occur.
-            let addr = |v: u32| (v % 4 * 0x4000_0001).to_be_bytes();
+            let addr = |v: u64| (v as u32 % 4 * 0x4000_0001).to_be_bytes();
             let (a, b) = (addr(next()), addr(next()));
             let (pa, pb) = ((next() % 3) as u16, (next() % 3) as u16);
             let fast = FlowKey::from_v4(a, pa, b, pb, 6);
@@ -499,13 +503,7 @@ mod tests {
     fn every_input_bit_reaches_the_output() {
         // Avalanche: flipping one input bit flips about half of the 64 output bits, for every
         // bit position of both addresses, both ports and the protocol.
-        let mut rng = 0x1234_5678_9abc_def1u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x1234_5678_9abc_def1);
         let mut total = 0u64;
         let mut samples = 0u64;
         for _ in 0..200 {

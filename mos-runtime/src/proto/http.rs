@@ -544,9 +544,21 @@ fn field_value<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], Stop> {
         }
         skipped += 8;
     }
-    let rest = window.get(skipped..).unwrap_or(&[]);
-    for (i, &b) in rest.iter().enumerate() {
-        let at = c.pos + skipped + i;
+    field_value_bytes(c, window, skipped, (start, end), out)
+}
+
+/// [`field_value`] byte by byte from `window[from..]` (`window` starts at the cursor), with
+/// the value's `(start, end)` found so far: the line end ends it, spaces and tabs are skipped,
+/// visible bytes extend it, anything else is invalid; `out` if the window ends first.
+fn field_value_bytes<'a>(
+    c: &mut Cursor<'a>,
+    window: &[u8],
+    from: usize,
+    (mut start, mut end): (Option<usize>, usize),
+    out: Stop,
+) -> Result<&'a [u8], Stop> {
+    for (i, &b) in window.get(from..).unwrap_or(&[]).iter().enumerate() {
+        let at = c.pos + from + i;
         match b {
             b'\n' | b'\r' => {
                 c.pos = at + 1;

@@ -210,6 +210,18 @@ pub fn adjust(check: u16, old: &[u8], new: &[u8]) -> u16 {
 mod tests {
     use super::*;
 
+    /// `n` bytes of a xorshift sequence from `seed` (not zero).
+    fn random_bytes(mut seed: u32, n: usize) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                seed as u8
+            })
+            .collect()
+    }
+
     /// The textbook 16-bit loop, as the reference.
     fn reference(data: &[u8]) -> u16 {
         let mut acc: u32 = 0;
@@ -224,15 +236,7 @@ mod tests {
 
     #[test]
     fn matches_the_16_bit_reference_for_every_length_and_alignment() {
-        let mut state = 0x1234_5678u32;
-        let bytes: Vec<u8> = (0..300)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let bytes: Vec<u8> = random_bytes(0x1234_5678, 300);
         for len in 0..bytes.len() {
             assert_eq!(
                 checksum(&bytes[..len]),
@@ -247,15 +251,7 @@ mod tests {
 
     #[test]
     fn long_inputs_and_composition_match_the_reference() {
-        let mut state = 0x9e37_79b9u32;
-        let bytes: Vec<u8> = (0..20_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let bytes: Vec<u8> = random_bytes(0x9e37_79b9, 20_000);
         for len in (0..bytes.len()).step_by(97).chain([1500, 9000, 19_999]) {
             assert_eq!(
                 checksum(&bytes[..len]),
@@ -282,15 +278,7 @@ mod tests {
 
     #[test]
     fn vector_sum_equals_the_portable_sum() {
-        let mut state = 0x0bad_cafeu32;
-        let mut bytes: Vec<u8> = (0..(BLOCK + 640))
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                state as u8
-            })
-            .collect();
+        let mut bytes = random_bytes(0x0bad_cafe, BLOCK + 640);
         let both = |data: &[u8]| {
             let (v, v_rest) = sum_le_vector(data);
             let (p, p_rest) = sum_le_portable(data);
@@ -318,16 +306,10 @@ mod tests {
 
     #[test]
     fn ipv4_header_sum_equals_the_general_sum() {
-        let mut state = 0x1357_9bdfu32;
-        for _ in 0..1000 {
-            let mut header = [0u8; 20];
-            for b in &mut header {
-                state ^= state << 13;
-                state ^= state >> 17;
-                state ^= state << 5;
-                *b = state as u8;
-            }
-            assert_eq!(fold(sum_ipv4_header(&header)), fold(sum(0, &header)));
+        let bytes = random_bytes(0x1357_9bdf, 20 * 1000);
+        for header in bytes.chunks_exact(20) {
+            let header: &[u8; 20] = header.try_into().unwrap();
+            assert_eq!(fold(sum_ipv4_header(header)), fold(sum(0, header)));
         }
         assert_eq!(sum_ipv4_header(&[0; 20]), 0);
         let ones = [0xff; 20];

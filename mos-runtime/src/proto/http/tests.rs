@@ -666,30 +666,12 @@ HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
     }
 }
 
-/// The byte-at-a-time value scan [`field_value`] reads eight bytes at a time instead of.
+/// The byte-at-a-time value scan [`field_value`] reads eight bytes at a time instead of: its
+/// byte path from the cursor on.
 fn field_value_bytewise<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], Stop> {
-    let mut start = None;
-    let mut end = c.pos;
     let (window, out) = scan_window(c);
-    for (i, &b) in window.iter().enumerate() {
-        let at = c.pos + i;
-        match b {
-            b'\n' | b'\r' => {
-                c.pos = at + 1;
-                if b == b'\r' {
-                    c.expect(b'\n')?;
-                }
-                return c.slice(start.unwrap_or(end), end);
-            }
-            b' ' | b'\t' => {}
-            b if is_visible(b) => {
-                start.get_or_insert(at);
-                end = at + 1;
-            }
-            _ => return Err(Stop::Invalid),
-        }
-    }
-    Err(out)
+    let end = c.pos;
+    field_value_bytes(c, window, 0, (None, end), out)
 }
 
 #[test]
