@@ -209,18 +209,7 @@ pub fn adjust(check: u16, old: &[u8], new: &[u8]) -> u16 {
 #[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
-
-    /// `n` bytes of a xorshift sequence from `seed` (not zero).
-    fn random_bytes(mut seed: u32, n: usize) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 17;
-                seed ^= seed << 5;
-                seed as u8
-            })
-            .collect()
-    }
+    use crate::wire::tests::noise;
 
     /// The textbook 16-bit loop, as the reference.
     fn reference(data: &[u8]) -> u16 {
@@ -236,7 +225,7 @@ mod tests {
 
     #[test]
     fn matches_the_16_bit_reference_for_every_length_and_alignment() {
-        let bytes: Vec<u8> = random_bytes(0x1234_5678, 300);
+        let bytes: Vec<u8> = noise(0x1234_5678, 300);
         for len in 0..bytes.len() {
             assert_eq!(
                 checksum(&bytes[..len]),
@@ -251,7 +240,7 @@ mod tests {
 
     #[test]
     fn long_inputs_and_composition_match_the_reference() {
-        let bytes: Vec<u8> = random_bytes(0x9e37_79b9, 20_000);
+        let bytes: Vec<u8> = noise(0x9e37_79b9, 20_000);
         for len in (0..bytes.len()).step_by(97).chain([1500, 9000, 19_999]) {
             assert_eq!(
                 checksum(&bytes[..len]),
@@ -278,7 +267,7 @@ mod tests {
 
     #[test]
     fn vector_sum_equals_the_portable_sum() {
-        let mut bytes = random_bytes(0x0bad_cafe, BLOCK + 640);
+        let mut bytes = noise(0x0bad_cafe, BLOCK + 640);
         let both = |data: &[u8]| {
             let (v, v_rest) = sum_le_vector(data);
             let (p, p_rest) = sum_le_portable(data);
@@ -306,7 +295,7 @@ mod tests {
 
     #[test]
     fn ipv4_header_sum_equals_the_general_sum() {
-        let bytes = random_bytes(0x1357_9bdf, 20 * 1000);
+        let bytes = noise(0x1357_9bdf, 20 * 1000);
         for header in bytes.chunks_exact(20) {
             let header: &[u8; 20] = header.try_into().unwrap();
             assert_eq!(fold(sum_ipv4_header(header)), fold(sum(0, header)));

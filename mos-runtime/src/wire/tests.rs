@@ -721,8 +721,8 @@ fn packet_debug_is_one_compact_line() {
     );
 }
 
-/// Deterministic xorshift bytes for the no-panic sweeps.
-fn noise(seed: u32, len: usize) -> Vec<u8> {
+/// Deterministic xorshift bytes for the no-panic sweeps (and the checksum tests).
+pub(super) fn noise(seed: u32, len: usize) -> Vec<u8> {
     let mut state = seed | 1;
     (0..len)
         .map(|_| {
