@@ -25,6 +25,12 @@ pub(crate) fn line<T>(value: &T) {
     let _ = value;
 }
 
+/// Brings every line of `bytes` toward the L1 cache (one hint per 64 bytes, from the first).
+#[inline(always)]
+pub(crate) fn bytes(bytes: &[u8]) {
+    bytes.iter().step_by(64).for_each(line);
+}
+
 /// Brings element `i` of `items` toward the L1 cache: its first line, and the next element's
 /// when the element crosses a line boundary (that covers elements of up to 64 bytes whole, and
 /// the first two lines of larger ones).

@@ -288,7 +288,7 @@ impl Input {
         // stopped (a multiple of 64 past `from`), so no line is asked for twice.
         let buf: &[u8] = &self.buf;
         if let Some(ahead) = buf.get(from..to) {
-            ahead.iter().step_by(64).for_each(crate::prefetch::line);
+            crate::prefetch::bytes(ahead);
         }
         self.prefetched = from + (to - from).next_multiple_of(64);
     }

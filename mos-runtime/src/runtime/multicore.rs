@@ -69,6 +69,7 @@ use crate::config::Config;
 use crate::engine::{PREFETCH_GROUP, STAGE_THREE_LEAD, Worker};
 use crate::flow::FlowKey;
 use crate::io::{Frame, MAX_RECORD_LEN, PcapReader};
+use crate::prefetch;
 use crate::report::Report;
 use crate::time::Timestamp;
 use crate::wire::{self, LinkType, flow_key_hint};
@@ -78,6 +79,9 @@ pub const BATCH_FRAMES: usize = 256;
 
 /// Batches circulating between worker 0 and each other worker.
 pub const BATCHES_PER_WORKER: usize = 8;
+
+/// How many frames ahead of the one it processes a worker (1..) prefetches a frame's bytes.
+const FRAME_LEAD: usize = 4;
 
 /// The most workers a run accepts.
 pub const MAX_CORES: usize = 256;
@@ -442,8 +446,19 @@ fn batch_for<'b>(
 fn work<A: App>(mut w: Worker<A>, lane: &Lane, shared: Option<&[u8]>) -> Worker<A> {
     let _close = CloseOnDrop(lane);
     while let Some(mut batch) = lane.full.pop() {
+        let bytes = shared.unwrap_or(batch.arena.as_slice());
+        // The bytes of item `i`, when it is a frame.
+        let frame = |i: usize| match batch.items.get(i) {
+            Some(Item::Frame { start, len, .. }) => bytes.get(*start..start.saturating_add(*len)),
+            _ => None,
+        };
+        // The frames' bytes, a few frames ahead: worker 0's reader brought them into *its*
+        // caches, not this worker's, and the parse reads every byte (checksums).
+        for data in (0..FRAME_LEAD).filter_map(frame) {
+            prefetch::bytes(data);
+        }
         // In groups, the flows' state prefetched first (see `Worker::process_batch`).
-        for group in batch.items.chunks(PREFETCH_GROUP) {
+        for (g, group) in batch.items.chunks(PREFETCH_GROUP).enumerate() {
             let hash_of = |item: &Item| match item {
                 Item::Frame { hash, .. } => *hash,
                 Item::Tick { .. } => None,
@@ -464,6 +479,9 @@ fn work<A: App>(mut w: Worker<A>, lane: &Lane, shared: Option<&[u8]>) -> Worker<
                 if let Some(Some(slot)) = slots.get(k + STAGE_THREE_LEAD) {
                     w.prefetch_dependents(*slot);
                 }
+                if let Some(ahead) = frame(g * PREFETCH_GROUP + k + FRAME_LEAD) {
+                    prefetch::bytes(ahead);
+                }
                 match *item {
                     Item::Frame {
                         start,
@@ -473,7 +491,6 @@ fn work<A: App>(mut w: Worker<A>, lane: &Lane, shared: Option<&[u8]>) -> Worker<
                         link,
                         hash: _,
                     } => {
-                        let bytes = shared.unwrap_or(batch.arena.as_slice());
                         let data = bytes.get(start..start.saturating_add(len)).unwrap_or(&[]);
                         w.packet(data, ts, wire_len, link);
                     }
