@@ -87,10 +87,11 @@ const FRAME_LEAD: usize = 4;
 pub const MAX_CORES: usize = 256;
 
 /// Worker 0's part of the hash space, in hundredths of another worker's: it also reads and
-/// places every frame. Measured on W5 with two workers (CPU samples per thread): reading and
-/// placing a frame costs about a fifth of processing one, so worker 0 takes 70/170 = 41 % of
-/// the flows and the two finish together.
-pub const LEAD_SHARE: u64 = 70;
+/// places every frame. Measured on a W5-shaped capture with two workers (CPU samples per
+/// thread, with the other workers prefetching their frames): reading and placing a frame costs
+/// about an eighth of processing one, so worker 0 takes 75/175 = 43 % of the flows and the
+/// two finish together (70 left worker 1 with 13 % more to do, 80 worker 0 with 6 % more).
+pub const LEAD_SHARE: u64 = 75;
 
 /// What a worker is told to do next.
 #[derive(Clone, Copy, Debug)]
