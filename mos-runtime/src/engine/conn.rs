@@ -116,56 +116,34 @@ pub struct Conn {
 }
 
 impl Default for Conn {
-    /// The placeholder a free flow-table slot holds (never seen by an app).
+    /// The placeholder a free flow-table slot holds (never seen by an app). A connection is
+    /// made from it, and from a removed one, by [`Conn::restart`].
     fn default() -> Conn {
         let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
-        Conn::new(
-            nowhere,
-            nowhere,
-            true,
-            Timestamp::ZERO,
-            0,
-            OverlapPolicy::default(),
-            false,
-        )
+        let side = |initial| SideState::new(initial, 0, OverlapPolicy::default(), false);
+        Conn {
+            last_seen: Timestamp::ZERO,
+            start: Timestamp::ZERO,
+            user_timer: None,
+            idle_timer: None,
+            client_is_lower: true,
+            synack: false,
+            in_new_data_list: false,
+            new_data_first: None,
+            end_reason: None,
+            sides: [side(TcpState::Closed), side(TcpState::Listen)],
+            client: nowhere,
+            server: nowhere,
+        }
     }
 }
 
 impl Conn {
-    /// A connection started by a SYN from `client` to `server`.
-    pub fn new(
-        client: SocketAddr,
-        server: SocketAddr,
-        client_is_lower: bool,
-        now: Timestamp,
-        max_holes: usize,
-        policy: OverlapPolicy,
-        buffering: bool,
-    ) -> Conn {
-        Conn {
-            client,
-            server,
-            client_is_lower,
-            start: now,
-            last_seen: now,
-            sides: [
-                SideState::new(TcpState::Closed, max_holes, policy, buffering),
-                SideState::new(TcpState::Listen, max_holes, policy, buffering),
-            ],
-            synack: false,
-            end_reason: None,
-            user_timer: None,
-            idle_timer: None,
-            in_new_data_list: false,
-            new_data_first: None,
-        }
-    }
-
-    /// Makes this record what [`Conn::new`] makes, in place: a new connection in a reused
-    /// flow-table slot. Writes the fields, not the whole record (the buffers' hole tables stay
+    /// Makes this record a connection started by a SYN from `client` to `server`, in place: a
+    /// new connection in a free flow-table slot. Writes the fields, not the whole record (the buffers' hole tables stay
     /// as they are, dead), which matters when connections come and go by the hundred thousand.
     /// The old connection's buffers must have been released.
-    #[allow(clippy::too_many_arguments)] // `new`'s arguments
+    #[allow(clippy::too_many_arguments)] // a connection's starting facts and settings
     pub fn restart(
         &mut self,
         client: SocketAddr,
@@ -237,5 +215,100 @@ impl Conn {
         let closed = self.sides.iter().all(|s| s.tcp.state.is_closed());
         let stopped = self.sides.iter().all(|s| !s.monitoring);
         closed || stopped
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything of a record that the engine reads (the hole tables behind the counts are
+    /// dead when their counts are zero, so they are left out).
+    fn live(conn: &Conn) -> String {
+        let sides: Vec<String> = conn
+            .sides
+            .iter()
+            .map(|s| {
+                let b = &s.stream;
+                format!(
+                    "{:?} {} {} {} {} {:?} {} | {} {} {} {} {} {} {} {} {:?} {}",
+                    s.tcp,
+                    s.buffering,
+                    s.monitoring,
+                    s.new_data_pending,
+                    s.keep_unread.get(),
+                    s.sent,
+                    s.unbuffered_next,
+                    b.has_region(),
+                    b.base(),
+                    b.read_offset(),
+                    b.contig_end(),
+                    b.missed(),
+                    b.lost_unread(),
+                    b.fragments().count(),
+                    b.gaps().count(),
+                    b.policy(),
+                    b.max_holes(),
+                )
+            })
+            .collect();
+        format!(
+            "{:?} {:?} {:?} {:?} {} {} {} {:?} {:?} {:?} {} {} {sides:?}",
+            conn.last_seen,
+            conn.start,
+            conn.user_timer.is_some(),
+            conn.idle_timer.is_some(),
+            conn.client_is_lower,
+            conn.synack,
+            conn.in_new_data_list,
+            conn.new_data_first,
+            conn.end_reason,
+            conn.sides[0].tcp.state,
+            conn.client,
+            conn.server,
+        )
+    }
+
+    #[test]
+    fn restart_makes_a_used_record_what_it_makes_a_fresh_one() {
+        let client = SocketAddr::from(([192, 0, 2, 1], 40000));
+        let server = SocketAddr::from(([198, 51, 100, 7], 80));
+        let start = |conn: &mut Conn| {
+            conn.restart(
+                client,
+                server,
+                false,
+                Timestamp(7_000),
+                4,
+                OverlapPolicy::default(),
+                true,
+            );
+        };
+        let mut fresh = Conn::default();
+        start(&mut fresh);
+
+        // A record an ended connection left behind, every field the engine writes changed.
+        let mut used = Conn::default();
+        start(&mut used);
+        used.last_seen = Timestamp(99_000);
+        used.synack = true;
+        used.in_new_data_list = true;
+        used.new_data_first = Some(Side::Server);
+        used.end_reason = Some(EndReason::Rst);
+        used.client = server;
+        for side in &mut used.sides {
+            side.tcp = Endpoint::new(TcpState::Established);
+            side.buffering = false;
+            side.monitoring = false;
+            side.new_data_pending = true;
+            side.keep_unread.set(12);
+            side.sent.packets = 5;
+            side.sent.fin = true;
+            side.unbuffered_next = 300;
+            side.stream.skip_to(1_000);
+        }
+        assert_ne!(live(&used), live(&fresh));
+        start(&mut used);
+        assert_eq!(live(&used), live(&fresh));
     }
 }
